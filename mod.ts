@@ -1,0 +1,20 @@
+/**
+ * irisql: one async engine, session, schema and vector API for InterSystems
+ * IRIS (through iris-pgwire), PostgreSQL + pgvector, and embedded PGlite, on
+ * Deno, Bun and Node.
+ *
+ * @module
+ */
+export { createEngine, Engine } from "./src/engine.ts";
+export type { EngineStats, HealthReport } from "./src/engine.ts";
+export type { EngineOptions, PoolOptions, QueryEvent } from "./src/config.ts";
+export { Connection } from "./src/connection.ts";
+export { Transaction } from "./src/transaction.ts";
+export type { ExecuteOptions, QueryInput, StreamOptions } from "./src/executor.ts";
+export { Result } from "./src/result.ts";
+export type { Row } from "./src/result.ts";
+export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";
+export type { CompiledQuery } from "./src/sql.ts";
+export type { BeginOptions, Dialect, DialectName, IsolationLevel } from "./src/dialects/dialect.ts";
+export type { ColumnInfo } from "./src/adapters/adapter.ts";
+export * from "./src/errors.ts";

@@ -1,0 +1,94 @@
+/**
+ * The adapter contract: how irisql moves bytes. An adapter runs
+ * `{ text, params }`, reserves and releases connections, streams, and closes.
+ * It knows nothing about SQL spelling; server errors are handed to the
+ * dialect's `mapError` so the class a user sees comes from one place.
+ */
+import type { IrisqlError } from "../errors.ts";
+
+/** One column of a result, as the server described it. */
+export interface ColumnInfo {
+  name: string;
+  /** PostgreSQL type OID the server announced (IRIS guesses these). */
+  typeOid: number;
+}
+
+/** What a driver returns, reduced to what irisql needs. */
+export interface RawResult {
+  rows: Record<string, unknown>[];
+  columns: ColumnInfo[];
+  /** Command tag word: "SELECT", "INSERT", "CREATE TABLE"... */
+  command: string;
+  /** Count from the command tag, or null when the tag carried none. */
+  count: number | null;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Use a named prepared statement (cached per connection). */
+  prepare?: boolean;
+  /** Send with the simple protocol (no parameters; multi-statement allowed). */
+  simple?: boolean;
+}
+
+/** A server error, normalised across drivers, before the dialect classifies it. */
+export interface ServerErrorInfo {
+  message: string;
+  sqlstate?: string;
+  detail?: string;
+  hint?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  cause: unknown;
+}
+
+/** Runs statements. The pool and a reserved connection both are runners. */
+export interface Runner {
+  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
+  /** Rows in batches of at most `batchSize`, without holding all rows in memory. */
+  stream(
+    text: string,
+    params: readonly unknown[],
+    batchSize: number,
+    options?: RunOptions,
+  ): AsyncGenerator<Record<string, unknown>[]>;
+}
+
+/** A connection held by one caller until `release()`. */
+export interface ReservedConnection extends Runner {
+  /**
+   * Send all statements without waiting for each answer (pipelining), then
+   * wait for all. Rejects with the first error; statements after a failing one
+   * inside a transaction fail too, so nothing half-applies once rolled back.
+   */
+  pipeline(statements: readonly { text: string; params: readonly unknown[] }[], options?: RunOptions): Promise<RawResult[]>;
+  /** Give the connection back. `broken` drops it instead of reusing it. */
+  release(broken?: boolean): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Largest number of connections. */
+  max: number;
+  /** Connections currently held by sessions, transactions or connect(). */
+  reserved: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
+export interface Adapter extends Runner {
+  readonly kind: "postgresjs" | "pglite";
+  reserve(options?: { signal?: AbortSignal }): Promise<ReservedConnection>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+/** What every adapter receives from the engine. */
+export interface AdapterContext {
+  /** Classify a server error (the dialect's job). */
+  mapError(info: ServerErrorInfo, sql: string): IrisqlError;
+  /** `pool.acquireTimeout` in ms. */
+  acquireTimeout: number;
+  /** Check a reserved connection with a round trip before handing it out. */
+  prePing: boolean;
+}

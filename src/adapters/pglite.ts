@@ -1,0 +1,281 @@
+/**
+ * PGlite adapter: PostgreSQL compiled to WebAssembly, in process, with
+ * pgvector loaded. PGlite has exactly one connection, so every caller goes
+ * through one queue: a pooled query waits its turn, a reserved connection
+ * (session, transaction) holds the queue until released. A caller that waits
+ * longer than `acquireTimeout` gets a PoolTimeoutError instead of hanging —
+ * the usual cause being a query on the engine issued inside `begin()` instead
+ * of on the transaction object.
+ */
+import { PoolTimeoutError, QueryCancelledError, type IrisqlError } from "../errors.ts";
+import type {
+  Adapter,
+  AdapterContext,
+  PoolStats,
+  RawResult,
+  ReservedConnection,
+  RunOptions,
+} from "./adapter.ts";
+import { importOptional } from "./runtime.ts";
+import { PARSERS } from "./types.ts";
+
+export interface PGliteConfig {
+  /** Data directory, or undefined for memory. */
+  dataDir?: string;
+  /** Startup settings applied once, e.g. { TimeZone: "UTC", statement_timeout: "5000" }. */
+  settings: Record<string, string>;
+}
+
+interface PGliteResults {
+  rows: Record<string, unknown>[];
+  fields: { name: string; dataTypeID: number }[];
+  affectedRows?: number;
+  command?: string;
+}
+
+interface PGliteLike {
+  query(text: string, params?: unknown[], options?: Record<string, unknown>): Promise<PGliteResults>;
+  exec(text: string, options?: Record<string, unknown>): Promise<PGliteResults[]>;
+  close(): Promise<void>;
+  waitReady: Promise<void>;
+}
+
+/** A FIFO lock: one holder at a time, waiters served in order. */
+class Queue {
+  #tail: Promise<void> = Promise.resolve();
+  waiting = 0;
+  held = false;
+
+  /** Resolves with a release function once the lock is ours, or rejects after `ms`. */
+  acquire(ms: number, signal?: AbortSignal, onTimeout?: () => IrisqlError): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const before = this.#tail;
+    this.#tail = before.then(() => mine);
+    this.waiting++;
+    let abandoned = false;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => abandon(new QueryCancelledError("Cancelled while waiting for the PGlite connection"));
+      const abandon = (error: IrisqlError) => {
+        if (abandoned) return;
+        abandoned = true;
+        this.waiting--;
+        signal?.removeEventListener("abort", onAbort);
+        // Our turn will still come; pass it straight on.
+        before.then(release);
+        reject(error);
+      };
+      if (ms > 0 && onTimeout) timer = setTimeout(() => abandon(onTimeout()), ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      before.then(() => {
+        if (abandoned) return;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.waiting--;
+        this.held = true;
+        resolve(() => {
+          this.held = false;
+          release();
+        });
+      });
+    });
+  }
+}
+
+export class PGliteAdapter implements Adapter {
+  readonly kind = "pglite" as const;
+  #ctx: AdapterContext;
+  #config: PGliteConfig;
+  #db: Promise<PGliteLike> | undefined;
+  #queue = new Queue();
+  #closed = false;
+
+  constructor(config: PGliteConfig, ctx: AdapterContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+  }
+
+  /** Open the database on first use (so createEngine stays synchronous). */
+  #open(): Promise<PGliteLike> {
+    this.#db ??= openPGlite(this.#config);
+    return this.#db;
+  }
+
+  async run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+    const release = await this.#acquire(options.signal);
+    try {
+      return await query(await this.#open(), text, params, options, this.#fail);
+    } finally {
+      release();
+    }
+  }
+
+  async *stream(
+    text: string,
+    params: readonly unknown[],
+    batchSize: number,
+    options: RunOptions = {},
+  ): AsyncGenerator<Record<string, unknown>[]> {
+    const conn = await this.reserve(options);
+    try {
+      yield* conn.stream(text, params, batchSize, options);
+    } finally {
+      await conn.release();
+    }
+  }
+
+  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
+    const release = await this.#acquire(options.signal);
+    try {
+      return new PGliteReserved(await this.#open(), release, this.#fail);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  #acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.#closed) return Promise.reject(new QueryCancelledError("The engine was disposed"));
+    if (signal?.aborted) return Promise.reject(new QueryCancelledError("The query was cancelled by its AbortSignal"));
+    const ms = this.#ctx.acquireTimeout;
+    return this.#queue.acquire(ms, signal, () =>
+      new PoolTimeoutError(
+        `The PGlite connection was not free within ${ms} ms. PGlite has a single connection: ` +
+          "inside engine.begin()/session() run queries on the transaction or session object, not on the engine.",
+      ));
+  }
+
+  #fail = (error: unknown, sql: string): IrisqlError => {
+    const e = error as {
+      message?: string;
+      code?: string;
+      detail?: string;
+      hint?: string;
+      constraint?: string;
+      table?: string;
+      column?: string;
+    };
+    return this.#ctx.mapError({
+      message: e?.message ?? String(error),
+      sqlstate: e?.code,
+      detail: e?.detail,
+      hint: e?.hint,
+      constraint: e?.constraint,
+      table: e?.table,
+      column: e?.column,
+      cause: error,
+    }, sql);
+  };
+
+  stats(): PoolStats {
+    return { max: 1, reserved: this.#queue.held ? 1 : 0, waiting: this.#queue.waiting };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#db) return;
+    const release = await this.#queue.acquire(0);
+    try {
+      await (await this.#db).close();
+    } finally {
+      release();
+    }
+  }
+}
+
+class PGliteReserved implements ReservedConnection {
+  #db: PGliteLike;
+  #release: (() => void) | undefined;
+  #fail: (e: unknown, sql: string) => IrisqlError;
+
+  constructor(db: PGliteLike, release: () => void, fail: (e: unknown, sql: string) => IrisqlError) {
+    this.#db = db;
+    this.#release = release;
+    this.#fail = fail;
+  }
+
+  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+    return query(this.#db, text, params, options, this.#fail);
+  }
+
+  async *stream(
+    text: string,
+    params: readonly unknown[],
+    batchSize: number,
+    options: RunOptions = {},
+  ): AsyncGenerator<Record<string, unknown>[]> {
+    // PGlite hands back whole results; batch them so callers see one interface.
+    const result = await this.run(text, params, options);
+    for (let i = 0; i < result.rows.length; i += batchSize) {
+      if (options.signal?.aborted) throw new QueryCancelledError("The stream was cancelled by its AbortSignal");
+      yield result.rows.slice(i, i + batchSize);
+    }
+  }
+
+  async pipeline(
+    statements: readonly { text: string; params: readonly unknown[] }[],
+    options: RunOptions = {},
+  ): Promise<RawResult[]> {
+    // In process there is no round trip to save; run back to back.
+    const out: RawResult[] = [];
+    for (const s of statements) out.push(await this.run(s.text, s.params, options));
+    return out;
+  }
+
+  release(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+    return Promise.resolve();
+  }
+}
+
+async function query(
+  db: PGliteLike,
+  text: string,
+  params: readonly unknown[],
+  options: RunOptions,
+  fail: (e: unknown, sql: string) => IrisqlError,
+): Promise<RawResult> {
+  if (options.signal?.aborted) throw new QueryCancelledError("The query was cancelled by its AbortSignal");
+  try {
+    if (options.simple && params.length === 0) {
+      const results = await db.exec(text, { rowMode: "object", parsers: PARSERS });
+      return toRaw(results[results.length - 1] ?? { rows: [], fields: [] });
+    }
+    return toRaw(await db.query(text, params as unknown[], { rowMode: "object", parsers: PARSERS }));
+  } catch (error) {
+    throw fail(error, text);
+  }
+}
+
+function toRaw(r: PGliteResults): RawResult {
+  const command = r.command ?? "";
+  const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) || r.fields.length > 0;
+  return {
+    rows: r.rows,
+    columns: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
+    command,
+    count: isRowCommand ? r.rows.length : r.affectedRows ?? null,
+  };
+}
+
+async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
+  const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
+    "@electric-sql/pglite",
+    "The pglite: URL scheme",
+  );
+  const { vector } = await importOptional<{ vector: unknown }>(
+    "@electric-sql/pglite-pgvector",
+    "Vector search on pglite:",
+  );
+  const db = new PGlite({ dataDir: config.dataDir, extensions: { vector }, parsers: PARSERS });
+  await db.waitReady;
+  const settings = Object.entries(config.settings)
+    .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
+    .join(" ");
+  await db.exec(`CREATE EXTENSION IF NOT EXISTS vector; ${settings}`);
+  return db;
+}

@@ -1,0 +1,58 @@
+/**
+ * The few things that differ between Deno, Bun and Node, in one place.
+ * Everything else uses `node:` modules, which all three provide.
+ */
+import { DriverMissingError } from "../errors.ts";
+
+export type RuntimeName = "deno" | "bun" | "node" | "unknown";
+
+interface RuntimeGlobals {
+  Deno?: { version?: { deno?: string } };
+  Bun?: { version?: string };
+  process?: { versions?: { node?: string } };
+}
+
+/** Which runtime this is, and its version. */
+export function detectRuntime(): { name: RuntimeName; version: string } {
+  const g = globalThis as unknown as RuntimeGlobals;
+  if (g.Deno?.version?.deno) return { name: "deno", version: g.Deno.version.deno };
+  if (g.Bun?.version) return { name: "bun", version: g.Bun.version };
+  if (g.process?.versions?.node) return { name: "node", version: g.process.versions.node };
+  return { name: "unknown", version: "" };
+}
+
+export const runtime: { name: RuntimeName; version: string } = detectRuntime();
+
+/**
+ * Import an optional driver package, or explain how to install it. The
+ * install line names the runtime the user is on.
+ */
+export async function importOptional<T>(specifier: string, purpose: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    if (!isModuleNotFound(error)) throw error;
+    const install = runtime.name === "deno"
+      ? `deno add npm:${specifier}`
+      : runtime.name === "bun"
+      ? `bun add ${specifier}`
+      : `npm install ${specifier}`;
+    throw new DriverMissingError(
+      `${purpose} needs the package "${specifier}", which is not installed. Install it with: ${install}`,
+      { cause: error },
+    );
+  }
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND") return true;
+  return /cannot find (module|package)|module not found|could not resolve|not found in import map|Relative import path .* not prefixed/i
+    .test(e.message ?? "");
+}
+
+/** Milliseconds with sub-millisecond precision where the runtime has it. */
+export const now: () => number = typeof performance !== "undefined" && performance.now
+  ? () => performance.now()
+  : () => Date.now();

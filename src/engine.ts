@@ -1,0 +1,179 @@
+/**
+ * createEngine(): a URL becomes a dialect, an adapter and a pool. The Engine
+ * is the entry point for everything else.
+ */
+import type { Adapter, AdapterContext } from "./adapters/adapter.ts";
+import { PGliteAdapter } from "./adapters/pglite.ts";
+import { PostgresJsAdapter } from "./adapters/postgresjs.ts";
+import { runtime } from "./adapters/runtime.ts";
+import { type EngineOptions, type ResolvedConfig, resolveConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
+import { closedError, type EngineContext, Executor } from "./executor.ts";
+import { inTransaction, type Transaction } from "./transaction.ts";
+
+export interface EngineStats {
+  dialect: string;
+  adapter: string;
+  runtime: string;
+  pool: { max: number; reserved: number; waiting: number };
+  queries: number;
+  errors: number;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  dialect: string;
+  latencyMs: number;
+  /** Why it is not ok (no secrets). */
+  error?: string;
+}
+
+export class Engine extends Executor {
+  /** The URL with the password shown as ***. */
+  readonly url: string;
+  readonly config: ResolvedConfig;
+  readonly #adapter: Adapter;
+  #disposed = false;
+  #disposing: Promise<void> | undefined;
+
+  constructor(config: ResolvedConfig) {
+    const ctx: EngineContext = {
+      dialect: config.dialect,
+      config,
+      counters: { queries: 0, errors: 0 },
+      clientTimeout: config.dialect.wire.serverStatementTimeout || config.target.kind === "pglite"
+        ? 0
+        : config.statementTimeout,
+    };
+    const adapter = makeAdapter(config);
+    super(ctx, adapter, true);
+    this.#adapter = adapter;
+    this.url = config.redactedUrl;
+    this.config = config;
+  }
+
+  protected override guard(): void {
+    if (this.#disposed) throw closedError("engine");
+  }
+
+  override get dialect(): Dialect {
+    return this.ctx.dialect;
+  }
+
+  /** @internal The context sessions and schema helpers share. */
+  get context(): EngineContext {
+    return this.ctx;
+  }
+
+  /** @internal */
+  get adapter(): Adapter {
+    this.guard();
+    return this.#adapter;
+  }
+
+  /**
+   * Run `fn` in a transaction: COMMIT when it returns, ROLLBACK (and rethrow)
+   * when it throws. Use the `tx` it receives for every statement inside.
+   */
+  async begin<T>(fn: (tx: Transaction) => Promise<T> | T, options?: BeginOptions & { signal?: AbortSignal }): Promise<T> {
+    this.guard();
+    const conn = await this.#adapter.reserve({ signal: options?.signal });
+    try {
+      return await inTransaction(this.ctx, conn, fn, options);
+    } finally {
+      await conn.release();
+    }
+  }
+
+  /** Hold one connection until `release()` (also `await using`). */
+  async connect(options?: { signal?: AbortSignal }): Promise<Connection> {
+    this.guard();
+    return new Connection(this.ctx, await this.#adapter.reserve(options));
+  }
+
+  /** Can the database answer? Never throws. */
+  async health(): Promise<HealthReport> {
+    const started = performance.now();
+    try {
+      this.guard();
+      await this.run("SELECT 1", [], undefined, false);
+      return { ok: true, dialect: this.ctx.dialect.name, latencyMs: performance.now() - started };
+    } catch (error) {
+      return {
+        ok: false,
+        dialect: this.ctx.dialect.name,
+        latencyMs: performance.now() - started,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
+    }
+  }
+
+  stats(): EngineStats {
+    return {
+      dialect: this.ctx.dialect.name,
+      adapter: this.#adapter.kind,
+      runtime: `${runtime.name} ${runtime.version}`,
+      pool: this.#adapter.stats(),
+      queries: this.ctx.counters.queries,
+      errors: this.ctx.counters.errors,
+    };
+  }
+
+  /** Close every connection. Later calls are SessionClosedError. Safe to call twice. */
+  dispose(): Promise<void> {
+    this.#disposed = true;
+    this.#disposing ??= this.#adapter.close();
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+/**
+ * Create an engine from a URL:
+ *   createEngine("postgres://user:pass@127.0.0.1:5432/app")
+ *   createEngine("iris://_SYSTEM:SYS@127.0.0.1:5432/USER")
+ *   createEngine("pglite://memory")
+ * Nothing connects until the first query.
+ */
+export function createEngine(url: string, options?: EngineOptions): Engine {
+  return new Engine(resolveConfig(url, options));
+}
+
+function makeAdapter(config: ResolvedConfig): Adapter {
+  const ctx: AdapterContext = {
+    mapError: (info, sql) => config.dialect.mapError(info, sql),
+    acquireTimeout: config.pool.acquireTimeout,
+    prePing: config.pool.prePing,
+  };
+  const settings: Record<string, string> = { TimeZone: "UTC" };
+  if (config.statementTimeout > 0 && config.dialect.wire.serverStatementTimeout) {
+    settings.statement_timeout = String(config.statementTimeout);
+  }
+  const target = config.target;
+  if (target.kind === "pglite") {
+    return new PGliteAdapter({ dataDir: target.dataDir, settings }, ctx);
+  }
+  const wire = config.dialect.wire;
+  return new PostgresJsAdapter({
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password,
+    ssl: config.ssl,
+    max: config.pool.max,
+    idleTimeout: config.pool.idleTimeout,
+    maxLifetime: config.pool.maxLifetime,
+    connectTimeout: config.pool.connectTimeout,
+    prepare: config.prepare,
+    fetchTypes: wire.fetchTypes,
+    connection: {
+      application_name: config.applicationName,
+      ...(config.dialect.name === "postgres" ? settings : {}),
+    },
+  }, ctx);
+}

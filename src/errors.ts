@@ -1,0 +1,162 @@
+/**
+ * Every error irisql throws is an `IrisqlError`. Subclasses say what kind of
+ * failure it was so callers can branch with `instanceof` instead of parsing
+ * messages. Messages never contain a password.
+ */
+
+/** Longest SQL text kept on a QueryError: enough to recognise, not a log flood. */
+export const MAX_SQL_IN_ERROR = 500;
+
+export class IrisqlError extends Error {
+  override name = "IrisqlError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A URL, an option or a definition that cannot work; nothing was sent. */
+export class ConfigError extends IrisqlError {
+  override name = "ConfigError";
+}
+
+/** An optional driver package is not installed. */
+export class DriverMissingError extends IrisqlError {
+  override name = "DriverMissingError";
+}
+
+/** The server could not be reached, refused us, or dropped the connection. */
+export class ConnectionError extends IrisqlError {
+  override name = "ConnectionError";
+  readonly host?: string;
+  readonly port?: number;
+  readonly code?: string;
+  constructor(
+    message: string,
+    info: { host?: string; port?: number; code?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: info.cause });
+    this.host = info.host;
+    this.port = info.port;
+    this.code = info.code;
+  }
+}
+
+/** No connection became free within `pool.acquireTimeout`. */
+export class PoolTimeoutError extends IrisqlError {
+  override name = "PoolTimeoutError";
+}
+
+/** The server cancelled the statement because `statementTimeout` passed. */
+export class QueryTimeoutError extends IrisqlError {
+  override name = "QueryTimeoutError";
+}
+
+/** The caller's AbortSignal fired before the statement finished. */
+export class QueryCancelledError extends IrisqlError {
+  override name = "QueryCancelledError";
+}
+
+/** Input rejected before anything was sent (bad parameter, column, vector...). */
+export class ValidationError extends IrisqlError {
+  override name = "ValidationError";
+}
+
+/** The dialect cannot express what was asked (e.g. L2 HNSW on IRIS). */
+export class UnsupportedFeatureError extends IrisqlError {
+  override name = "UnsupportedFeatureError";
+}
+
+/** A session, connection or transaction was used after it finished. */
+export class SessionClosedError extends IrisqlError {
+  override name = "SessionClosedError";
+}
+
+export interface QueryErrorInfo {
+  sqlstate?: string;
+  sqlcode?: number;
+  detail?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  sql?: string;
+  cause?: unknown;
+}
+
+/** The server rejected a statement. */
+export class QueryError extends IrisqlError {
+  override name = "QueryError";
+  /** SQLSTATE as the server sent it (always "42000" on IRIS). */
+  readonly sqlstate?: string;
+  /** IRIS SQLCODE (negative), parsed from the message. */
+  readonly sqlcode?: number;
+  readonly detail?: string;
+  readonly constraint?: string;
+  readonly table?: string;
+  readonly column?: string;
+  /** The statement, cut to MAX_SQL_IN_ERROR characters. */
+  readonly sql?: string;
+  constructor(message: string, info: QueryErrorInfo = {}) {
+    super(message, { cause: info.cause });
+    this.sqlstate = info.sqlstate;
+    this.sqlcode = info.sqlcode;
+    this.detail = info.detail;
+    this.constraint = info.constraint;
+    this.table = info.table;
+    this.column = info.column;
+    this.sql = info.sql === undefined ? undefined : cutSql(info.sql);
+  }
+}
+
+export class UniqueViolationError extends QueryError {
+  override name = "UniqueViolationError";
+}
+export class ForeignKeyViolationError extends QueryError {
+  override name = "ForeignKeyViolationError";
+}
+export class NotNullViolationError extends QueryError {
+  override name = "NotNullViolationError";
+}
+export class CheckViolationError extends QueryError {
+  override name = "CheckViolationError";
+}
+export class UndefinedTableError extends QueryError {
+  override name = "UndefinedTableError";
+}
+export class SerializationError extends QueryError {
+  override name = "SerializationError";
+}
+
+export function cutSql(sql: string): string {
+  return sql.length <= MAX_SQL_IN_ERROR ? sql : sql.slice(0, MAX_SQL_IN_ERROR) + " …";
+}
+
+/** QueryError subclass for a PostgreSQL SQLSTATE. */
+export function classForSqlstate(sqlstate: string | undefined): typeof QueryError {
+  switch (sqlstate) {
+    case "23505":
+      return UniqueViolationError;
+    case "23503":
+      return ForeignKeyViolationError;
+    case "23502":
+      return NotNullViolationError;
+    case "23514":
+      return CheckViolationError;
+    case "42P01":
+      return UndefinedTableError;
+    case "40001":
+    case "40P01":
+      return SerializationError;
+    default:
+      return QueryError;
+  }
+}
+
+/** `Result.one()` found no row or more than one. */
+export class RowCountError extends IrisqlError {
+  override name = "RowCountError";
+  readonly count: number;
+  constructor(message: string, count: number) {
+    super(message);
+    this.count = count;
+  }
+}

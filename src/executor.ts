@@ -1,0 +1,206 @@
+/**
+ * Running statements: compile, send through a runner (the pool or a reserved
+ * connection), time, count, report to onQuery, and wrap the answer in a
+ * Result. Engine, Connection, Transaction and Session all run through here.
+ */
+import type { RawResult, Runner, RunOptions } from "./adapters/adapter.ts";
+import { now } from "./adapters/runtime.ts";
+import type { ResolvedConfig } from "./config.ts";
+import type { Dialect } from "./dialects/dialect.ts";
+import { ConnectionError, QueryCancelledError, QueryTimeoutError, SessionClosedError, ValidationError } from "./errors.ts";
+import { Result, type Row } from "./result.ts";
+import { type Compilable, compile, type CompiledQuery } from "./sql.ts";
+
+export type QueryInput = string | Compilable | CompiledQuery;
+
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+}
+
+export interface StreamOptions {
+  /** Rows per batch (default 500). */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Shared by everything one engine creates. */
+export interface EngineContext {
+  readonly dialect: Dialect;
+  readonly config: ResolvedConfig;
+  readonly counters: { queries: number; errors: number };
+  /** Client-side statement timeout, where the server has none (ms, 0 = off). */
+  readonly clientTimeout: number;
+}
+
+/** Driver codes after which a read may safely be sent again on a fresh connection. */
+const RETRYABLE = new Set(["CONNECTION_CLOSED", "ECONNRESET", "EPIPE", "57P01", "57P02"]);
+const READ_ONLY = /^\s*(SELECT|SHOW|VALUES|TABLE|WITH)\b/i;
+const WRITES = /\b(INSERT|UPDATE|DELETE|MERGE|CALL|INTO|NEXTVAL|SETVAL|LOCK|FOR\s+UPDATE)\b/i;
+
+export function isReadOnlySql(text: string): boolean {
+  return READ_ONLY.test(text) && !WRITES.test(text);
+}
+
+export class Executor {
+  protected readonly ctx: EngineContext;
+  protected readonly runner: Runner;
+  /** Reads that hit a dead pooled connection are sent once more (never writes). */
+  protected readonly retryReads: boolean;
+
+  constructor(ctx: EngineContext, runner: Runner, retryReads = false) {
+    this.ctx = ctx;
+    this.runner = runner;
+    this.retryReads = retryReads;
+  }
+
+  /** Throws SessionClosedError once this object may no longer be used. */
+  protected guard(): void {}
+
+  get dialect(): Dialect {
+    return this.ctx.dialect;
+  }
+
+  /**
+   * Run one statement.
+   *   execute(text("... :id"), { id })
+   *   execute(sql`... ${id}`)
+   *   execute("CREATE TABLE ...")   // plain string: no parameters
+   */
+  execute<R = Row>(query: QueryInput, params?: unknown, options?: ExecuteOptions): Promise<Result<R>> {
+    try {
+      this.guard();
+      const compiled = compile(query, params, this.ctx.dialect);
+      return this.run<R>(compiled.text, compiled.params, options?.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Run compiled SQL: the common path for everything above the adapter. */
+  async run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
+    const ctx = this.ctx;
+    const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
+    const opts: RunOptions = { signal, prepare, simple };
+    const started = ctx.config.onQuery ? now() : 0;
+    let raw: RawResult;
+    try {
+      raw = ctx.clientTimeout > 0 ? await this.#runTimed(text, params, opts) : await this.runner.run(text, params, opts);
+    } catch (error) {
+      if (this.retryReads && isRetryable(error) && isReadOnlySql(text)) {
+        try {
+          raw = await this.runner.run(text, params, opts);
+        } catch (again) {
+          throw this.#failed(again, text, params.length, started);
+        }
+      } else {
+        throw this.#failed(error, text, params.length, started);
+      }
+    }
+    ctx.counters.queries++;
+    const rowCount = raw.command === "SELECT" || raw.columns.length > 0
+      ? raw.rows.length
+      : ctx.dialect.rowCount(raw.command, raw.count);
+    if (ctx.config.onQuery) report(ctx, { sql: text, paramCount: params.length, durationMs: now() - started, rowCount });
+    return new Result<R>(raw.rows as R[], rowCount, raw.columns, raw.command);
+  }
+
+  #failed(error: unknown, text: string, paramCount: number, started: number): unknown {
+    this.ctx.counters.errors++;
+    if (this.ctx.config.onQuery) {
+      report(this.ctx, {
+        sql: text,
+        paramCount,
+        durationMs: now() - started,
+        rowCount: null,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
+    }
+    return error;
+  }
+
+  /** Servers without statement_timeout (IRIS): cancel from the client and say it was a timeout. */
+  async #runTimed(text: string, params: readonly unknown[], opts: RunOptions): Promise<RawResult> {
+    const ms = this.ctx.clientTimeout;
+    const controller = new AbortController();
+    const outer = opts.signal;
+    const forward = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", forward, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, ms);
+    try {
+      return await this.runner.run(text, params, { ...opts, signal: controller.signal });
+    } catch (error) {
+      if (timedOut && error instanceof QueryCancelledError) {
+        throw new QueryTimeoutError(`The statement ran longer than statementTimeout (${ms} ms) and was cancelled`, {
+          cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", forward);
+    }
+  }
+
+  /**
+   * Rows in batches, for results too large to hold at once:
+   *   for await (const batch of engine.stream(sql`SELECT ...`, undefined, { batchSize: 500 })) { ... }
+   */
+  async *stream<R = Row>(query: QueryInput, params?: unknown, options: StreamOptions = {}): AsyncGenerator<R[]> {
+    this.guard();
+    const batchSize = options.batchSize ?? 500;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ValidationError(`batchSize must be a whole number >= 1, got ${String(options.batchSize)}`);
+    }
+    const compiled = compile(query, params, this.ctx.dialect);
+    const started = this.ctx.config.onQuery ? now() : 0;
+    let rows = 0;
+    try {
+      if (this.ctx.dialect.wire.serverCursors) {
+        for await (const batch of this.runner.stream(compiled.text, compiled.params, batchSize, { signal: options.signal })) {
+          rows += batch.length;
+          yield batch as R[];
+        }
+      } else {
+        // The server sends whole results (iris-pgwire ignores max_rows): fetch, then batch.
+        const result = await this.runner.run(compiled.text, compiled.params, { signal: options.signal });
+        for (let i = 0; i < result.rows.length; i += batchSize) {
+          const batch = result.rows.slice(i, i + batchSize);
+          rows += batch.length;
+          yield batch as R[];
+        }
+      }
+    } catch (error) {
+      throw this.#failed(error, compiled.text, compiled.params.length, started);
+    }
+    this.ctx.counters.queries++;
+    if (this.ctx.config.onQuery) {
+      report(this.ctx, { sql: compiled.text, paramCount: compiled.params.length, durationMs: now() - started, rowCount: rows });
+    }
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof ConnectionError && error.code !== undefined && RETRYABLE.has(error.code);
+}
+
+/** A parameterless statement that may hold several commands goes by the simple protocol. */
+function isScript(text: string): boolean {
+  return !/^\s*(SELECT|WITH|VALUES|SHOW|TABLE)\b/i.test(text);
+}
+
+function report(ctx: EngineContext, event: Parameters<NonNullable<ResolvedConfig["onQuery"]>>[0]): void {
+  try {
+    ctx.config.onQuery!(event);
+  } catch {
+    // A failing logger must not fail the query it reports.
+  }
+}
+
+/** Used by objects that end: a clear error instead of a hang. */
+export function closedError(what: string): SessionClosedError {
+  return new SessionClosedError(`This ${what} has finished and can no longer be used; start a new one`);
+}

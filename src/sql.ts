@@ -1,0 +1,367 @@
+/**
+ * Query text with parameters: `text(":named")` and the `sql` tagged template.
+ * Both compile to `{ text, params }` with `$1..$n` placeholders. The scanner
+ * knows PostgreSQL/IRIS lexical rules well enough never to mistake `::casts`,
+ * string literals, quoted identifiers, comments or dollar quotes for parameters.
+ */
+import { ValidationError } from "./errors.ts";
+
+/** What the server receives. */
+export interface CompiledQuery {
+  readonly text: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * How placeholders are numbered. `reuse`: a repeated name keeps its number
+ * (PostgreSQL). `repeat`: every occurrence gets its own number, in order,
+ * because iris-pgwire rewrites `$n` to `?` positionally.
+ */
+export type ParamStyle = "reuse" | "repeat";
+
+/** The part of a dialect that compiling needs; kept tiny so sql.ts stays driver-free. */
+export interface CompileTarget {
+  readonly paramStyle: ParamStyle;
+}
+
+const COMPILE = Symbol("irisql.compile");
+
+/** Anything `execute` accepts besides a plain string. */
+export interface Compilable {
+  [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string;
+}
+
+export function isCompilable(x: unknown): x is Compilable {
+  return typeof x === "object" && x !== null && COMPILE in x;
+}
+
+/** Compile a query with its parameters for a target dialect. */
+export function compile(
+  query: string | Compilable | CompiledQuery,
+  params: unknown,
+  target: CompileTarget,
+): CompiledQuery {
+  if (typeof query === "string") {
+    if (params !== undefined && params !== null) {
+      throw new ValidationError(
+        "A plain string query takes no parameters; use text(\":name\") or the sql`...` template to bind values",
+      );
+    }
+    return { text: query, params: [] };
+  }
+  if (isCompilable(query)) {
+    const out: unknown[] = [];
+    const text = query[COMPILE](target, params, out);
+    return { text, params: out };
+  }
+  if (typeof query === "object" && query !== null && typeof (query as CompiledQuery).text === "string") {
+    return query as CompiledQuery;
+  }
+  throw new ValidationError(`Cannot execute ${describe(query)}: expected a string, text(), sql\`...\` or { text, params }`);
+}
+
+function describe(x: unknown): string {
+  return x === null ? "null" : Array.isArray(x) ? "an array" : typeof x;
+}
+
+// ---------------------------------------------------------------------------
+// text(":named")
+
+type Piece = string | { name: string };
+
+/** A query with `:name` parameters, parsed once and reused. */
+export class TextQuery implements Compilable {
+  readonly source: string;
+  /** Parameter names in order of first appearance. */
+  readonly names: readonly string[];
+  #pieces: Piece[];
+  #cache = new Map<ParamStyle, { text: string; order: string[] }>();
+
+  constructor(source: string) {
+    this.source = source;
+    this.#pieces = splitNamedParams(source);
+    const names: string[] = [];
+    for (const p of this.#pieces) {
+      if (typeof p !== "string" && !names.includes(p.name)) names.push(p.name);
+    }
+    this.names = names;
+  }
+
+  /** Text and the parameter name behind each `$n`, for one numbering style. */
+  layout(style: ParamStyle): { text: string; order: string[] } {
+    let hit = this.#cache.get(style);
+    if (hit) return hit;
+    const order: string[] = [];
+    let text = "";
+    for (const p of this.#pieces) {
+      if (typeof p === "string") {
+        text += p;
+        continue;
+      }
+      let n = style === "reuse" ? order.indexOf(p.name) : -1;
+      if (n < 0) n = order.push(p.name) - 1;
+      text += "$" + (n + 1);
+    }
+    hit = { text, order };
+    this.#cache.set(style, hit);
+    return hit;
+  }
+
+  [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string {
+    const { text, order } = this.layout(target.paramStyle);
+    if (order.length === 0) return text;
+    const values = (params ?? {}) as Record<string, unknown>;
+    if (typeof values !== "object" || Array.isArray(values)) {
+      throw new ValidationError(
+        `text() parameters must be an object keyed by name (${order.map((n) => ":" + n).join(", ")})`,
+      );
+    }
+    const base = into.length;
+    for (const name of order) {
+      const v = values[name];
+      if (v === undefined) {
+        throw new ValidationError(`Missing value for parameter :${name}`);
+      }
+      into.push(v);
+    }
+    return base === 0 ? text : renumber(text, base);
+  }
+}
+
+/** `text("SELECT * FROM t WHERE id = :id")` */
+export function text(source: string): TextQuery {
+  if (typeof source !== "string") throw new ValidationError("text() takes the SQL as a string");
+  return new TextQuery(source);
+}
+
+/** Shift `$n` placeholders by `by` (used when a text() is nested inside sql``). */
+function renumber(text: string, by: number): string {
+  const out: string[] = [];
+  scanSql(text, (kind, start, end) => {
+    const chunk = text.slice(start, end);
+    out.push(kind === "code" ? chunk.replace(/\$(\d+)/g, (_, d) => "$" + (Number(d) + by)) : chunk);
+  });
+  return out.join("");
+}
+
+/** Split SQL into literal text and `:name` parameters. */
+export function splitNamedParams(source: string): Piece[] {
+  const pieces: Piece[] = [];
+  let buf = "";
+  scanSql(source, (kind, start, end) => {
+    if (kind !== "code") {
+      buf += source.slice(start, end);
+      return;
+    }
+    let i = start;
+    while (i < end) {
+      const c = source.charCodeAt(i);
+      if (c === 58 /* : */) {
+        if (source.charCodeAt(i + 1) === 58) {
+          // `::type` cast: keep both colons, and the type name after them.
+          let j = i + 2;
+          while (j < end && isIdentChar(source.charCodeAt(j))) j++;
+          buf += source.slice(i, j);
+          i = j;
+          continue;
+        }
+        const prev = i > 0 ? source.charCodeAt(i - 1) : 32;
+        if (isIdentStart(source.charCodeAt(i + 1)) && !isIdentChar(prev)) {
+          let j = i + 1;
+          while (j < end && isIdentChar(source.charCodeAt(j))) j++;
+          pieces.push(buf, { name: source.slice(i + 1, j) });
+          buf = "";
+          i = j;
+          continue;
+        }
+      }
+      buf += source[i];
+      i++;
+    }
+  });
+  pieces.push(buf);
+  return pieces.filter((p) => p !== "");
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isIdentChar(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
+
+export type SqlTokenKind = "code" | "string" | "ident" | "comment" | "dollar";
+
+/**
+ * Walk SQL text and report runs of plain code, string literals, quoted
+ * identifiers, comments and dollar-quoted bodies. An unterminated literal or
+ * comment runs to the end of the text, as the server would read it.
+ */
+export function scanSql(
+  s: string,
+  emit: (kind: SqlTokenKind, start: number, end: number) => void,
+): void {
+  let i = 0;
+  let codeStart = 0;
+  const n = s.length;
+  const flush = (to: number) => {
+    if (to > codeStart) emit("code", codeStart, to);
+  };
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 39 /* ' */) {
+      flush(i);
+      const backslashes = i > 0 && (s[i - 1] === "E" || s[i - 1] === "e") &&
+        (i < 2 || !isIdentChar(s.charCodeAt(i - 2)));
+      let j = i + 1;
+      while (j < n) {
+        const d = s.charCodeAt(j);
+        if (backslashes && d === 92 /* \ */) {
+          j += 2;
+          continue;
+        }
+        if (d === 39) {
+          if (s.charCodeAt(j + 1) === 39) {
+            j += 2;
+            continue;
+          }
+          j++;
+          break;
+        }
+        j++;
+      }
+      j = Math.min(j, n);
+      emit("string", i, j);
+      i = codeStart = j;
+    } else if (c === 34 /* " */) {
+      flush(i);
+      let j = i + 1;
+      while (j < n) {
+        if (s.charCodeAt(j) === 34) {
+          if (s.charCodeAt(j + 1) === 34) {
+            j += 2;
+            continue;
+          }
+          j++;
+          break;
+        }
+        j++;
+      }
+      j = Math.min(j, n);
+      emit("ident", i, j);
+      i = codeStart = j;
+    } else if (c === 45 /* - */ && s.charCodeAt(i + 1) === 45) {
+      flush(i);
+      let j = s.indexOf("\n", i + 2);
+      j = j < 0 ? n : j + 1;
+      emit("comment", i, j);
+      i = codeStart = j;
+    } else if (c === 47 /* / */ && s.charCodeAt(i + 1) === 42 /* * */) {
+      flush(i);
+      let depth = 1;
+      let j = i + 2;
+      while (j < n && depth > 0) {
+        if (s.charCodeAt(j) === 47 && s.charCodeAt(j + 1) === 42) {
+          depth++;
+          j += 2;
+        } else if (s.charCodeAt(j) === 42 && s.charCodeAt(j + 1) === 47) {
+          depth--;
+          j += 2;
+        } else j++;
+      }
+      emit("comment", i, j);
+      i = codeStart = j;
+    } else if (c === 36 /* $ */ && (i === 0 || !isIdentChar(s.charCodeAt(i - 1)))) {
+      // $tag$ ... $tag$ (tag may be empty); `$1` is a placeholder, not a quote.
+      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(s.slice(i, i + 64));
+      if (!m) {
+        i++;
+        continue;
+      }
+      flush(i);
+      const tag = m[0];
+      const close = s.indexOf(tag, i + tag.length);
+      const j = close < 0 ? n : close + tag.length;
+      emit("dollar", i, j);
+      i = codeStart = j;
+    } else {
+      i++;
+    }
+  }
+  flush(n);
+}
+
+// ---------------------------------------------------------------------------
+// sql`...`
+
+/** A piece of SQL built with the `sql` template; values are always bound. */
+export class SqlFragment implements Compilable {
+  readonly strings: readonly string[];
+  readonly values: readonly unknown[];
+  constructor(strings: readonly string[], values: readonly unknown[]) {
+    this.strings = strings;
+    this.values = values;
+  }
+  [COMPILE](target: CompileTarget, _params: unknown, into: unknown[]): string {
+    let out = this.strings[0];
+    for (let i = 0; i < this.values.length; i++) {
+      const v = this.values[i];
+      out += isCompilable(v) ? v[COMPILE](target, undefined, into) : "$" + into.push(v);
+      out += this.strings[i + 1];
+    }
+    return out;
+  }
+}
+
+/** SQL text inserted as is. Only for trusted, constant text. */
+class RawSql implements Compilable {
+  constructor(readonly text: string) {}
+  [COMPILE](): string {
+    return this.text;
+  }
+}
+
+/** A fragment whose spelling depends on the dialect (e.g. vector similarity). */
+export class DialectFragment<T extends CompileTarget = CompileTarget> implements Compilable {
+  constructor(readonly build: (target: T) => Compilable) {}
+  [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string {
+    return this.build(target as T)[COMPILE](target, params, into);
+  }
+}
+
+const IDENT_OK = /^[^\u0000"]{1,128}$/;
+
+/** Quote an identifier (`"name"`, `"schema"."name"` for `["schema", "name"]`). */
+export function quoteIdent(name: string): string {
+  if (typeof name !== "string" || !IDENT_OK.test(name)) {
+    throw new ValidationError(
+      `Invalid identifier ${JSON.stringify(name)}: 1-128 characters, no double quotes or NUL`,
+    );
+  }
+  return '"' + name + '"';
+}
+
+export interface SqlTag {
+  (strings: TemplateStringsArray, ...values: unknown[]): SqlFragment;
+  /** A quoted identifier: sql.id("docs") or sql.id("app", "docs"). */
+  id(...parts: string[]): Compilable;
+  /** Trusted raw SQL text (never user input). */
+  raw(text: string): Compilable;
+  /** Fragments or values joined by a separator: sql.join([a, b], ", "). */
+  join(items: readonly unknown[], separator?: string): SqlFragment;
+}
+
+/** sql`SELECT * FROM docs WHERE id = ${id}` */
+export const sql: SqlTag = Object.assign(
+  (strings: TemplateStringsArray, ...values: unknown[]) => new SqlFragment(strings, values),
+  {
+    id: (...parts: string[]) => new RawSql(parts.map(quoteIdent).join(".")),
+    raw: (t: string) => new RawSql(t),
+    join: (items: readonly unknown[], separator = ", ") => {
+      const strings = [""];
+      for (let i = 1; i < items.length; i++) strings.push(separator);
+      if (items.length > 0) strings.push("");
+      return new SqlFragment(strings, items);
+    },
+  },
+);
