@@ -12,6 +12,24 @@ export { Connection } from "./src/connection.ts";
 export { Transaction } from "./src/transaction.ts";
 export type { ExecuteOptions, QueryInput, StreamOptions } from "./src/executor.ts";
 export { Result } from "./src/result.ts";
+export { Session } from "./src/session.ts";
+export type { InsertManyOptions, SessionOptions } from "./src/session.ts";
+export { col, Column, index, IndexBuilder, table, Table } from "./src/schema.ts";
+export type {
+  AnyTable,
+  ColumnKind,
+  ColumnSpec,
+  HnswOptions,
+  IndexSpec,
+  InferInsert,
+  InferRow,
+  TableOptions,
+  VectorElement,
+  VectorMetric,
+} from "./src/schema.ts";
+export type { FindOptions, NearestOptions, Operators, Where } from "./src/statements.ts";
+export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
+export { encodeVector, parseVector, validateVector } from "./src/vector.ts";
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";
 export type { CompiledQuery } from "./src/sql.ts";

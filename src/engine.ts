@@ -11,6 +11,9 @@ import { Connection } from "./connection.ts";
 import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
 import { closedError, type EngineContext, Executor } from "./executor.ts";
 import { inTransaction, type Transaction } from "./transaction.ts";
+import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
+import type { AnyTable } from "./schema.ts";
+import { Session, type SessionOptions } from "./session.ts";
 
 export interface EngineStats {
   dialect: string;
@@ -90,6 +93,46 @@ export class Engine extends Executor {
   async connect(options?: { signal?: AbortSignal }): Promise<Connection> {
     this.guard();
     return new Connection(this.ctx, await this.#adapter.reserve(options));
+  }
+
+  /**
+   * A Session (unit of work with typed CRUD).
+   *   await engine.session(async (s) => { ... })   // commit on return, rollback on throw
+   *   const s = engine.session(); ...; await s.commit(); await s.close();
+   */
+  session(options?: SessionOptions): Session;
+  session<T>(fn: (s: Session) => Promise<T> | T, options?: SessionOptions): Promise<T>;
+  session<T>(
+    fnOrOptions?: ((s: Session) => Promise<T> | T) | SessionOptions,
+    options?: SessionOptions,
+  ): Session | Promise<T> {
+    this.guard();
+    if (typeof fnOrOptions === "function") return new Session(this, options).runUnit(fnOrOptions);
+    return new Session(this, fnOrOptions);
+  }
+
+  /** CREATE TABLE (and indexes) in foreign-key order; `checkfirst` skips what exists. */
+  createAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
+    this.guard();
+    return createAll(this, this.config.schema, tables, options);
+  }
+
+  /** DROP TABLE in reverse foreign-key order; `checkfirst` skips what is missing. */
+  dropAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
+    this.guard();
+    return dropAll(this, this.config.schema, tables, options);
+  }
+
+  /** Does the table exist (in `schema`, default the engine's)? */
+  hasTable(name: string, schema?: string): Promise<boolean> {
+    this.guard();
+    return hasTable(this, schema ?? this.config.schema, name);
+  }
+
+  /** Tables, columns, primary keys and indexes, from INFORMATION_SCHEMA. */
+  introspect(schema?: string): Promise<{ tables: TableInfo[] }> {
+    this.guard();
+    return introspect(this, schema ?? this.config.schema);
   }
 
   /** Can the database answer? Never throws. */

@@ -2,7 +2,7 @@
  * A transaction on a reserved connection, with nested savepoints.
  * `Engine.begin`, `Connection.begin` and the Session use it.
  */
-import type { ReservedConnection } from "./adapters/adapter.ts";
+import type { RawResult, ReservedConnection } from "./adapters/adapter.ts";
 import type { BeginOptions } from "./dialects/dialect.ts";
 import { IrisqlError } from "./errors.ts";
 import { closedError, type EngineContext, Executor } from "./executor.ts";
@@ -45,6 +45,19 @@ export class Transaction extends Executor {
     const release = d.releaseSavepointSql(name);
     if (release) await this.run(release, [], undefined, true);
     return result;
+  }
+
+  /** Statements sent back to back on this connection; see ReservedConnection.pipeline. */
+  async pipeline(statements: readonly { text: string; params: readonly unknown[] }[]): Promise<RawResult[]> {
+    this.guard();
+    try {
+      const results = await this.conn.pipeline(statements);
+      this.ctx.counters.queries += statements.length;
+      return results;
+    } catch (error) {
+      this.ctx.counters.errors++;
+      throw error;
+    }
   }
 
   /** @internal Mark finished; the owner sends COMMIT/ROLLBACK. */

@@ -11,10 +11,99 @@
  * - no RELEASE SAVEPOINT in IRIS SQL (iris-sql-dialect.md §4.8).
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import { type IrisqlError, QueryTimeoutError } from "../errors.ts";
+import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError } from "../errors.ts";
+import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
+import { encodeVector } from "../vector.ts";
+import { buildCreateTable, type DdlSpelling, stringLiteral } from "./ddl.ts";
 import type { BeginOptions, Dialect } from "./dialect.ts";
 import { classForSqlcode, parseSqlcode } from "./iris-errors.ts";
+
+/** Where text must stay comparable and searchable: TEXT/CLOB are streams on IRIS (dialect note §1.2). */
+const LONG_VARCHAR = 65535;
+/** OFFSET without LIMIT is buggy on IRIS 2025.1 (dialect note §4.1): always pair it with a limit. */
+const NO_LIMIT = 2147483647;
+
+function tableRef(name: string, schema: string): string {
+  return schema.toLowerCase() === "sqluser" ? quoteIdent(name) : quoteIdent(schema) + "." + quoteIdent(name);
+}
+
+/**
+ * The element type keyword inside VECTOR(...) and TO_VECTOR(...), in lower
+ * case: iris-pgwire turns an upper-case DOUBLE into DOUBLE PRECISION, which
+ * IRIS rejects (behaviour note §0.5). It must match the column's type, or
+ * IRIS refuses the comparison (SQLCODE -259).
+ */
+function elementKeyword(spec: ColumnSpec): string {
+  return spec.element === "float" ? "float" : "double";
+}
+
+function columnType(spec: ColumnSpec): string {
+  switch (spec.kind) {
+    case "integer":
+      return "INTEGER";
+    case "bigint":
+      return "BIGINT";
+    case "smallint":
+      return "SMALLINT";
+    case "double":
+      return "DOUBLE";
+    case "numeric":
+      return `NUMERIC(${spec.precision}, ${spec.scale})`;
+    case "varchar":
+      return `VARCHAR(${spec.length})`;
+    case "text":
+    case "json":
+      return `VARCHAR(${LONG_VARCHAR})`;
+    case "boolean":
+      return "BIT";
+    case "date":
+      return "DATE";
+    case "timestamp":
+      return "TIMESTAMP";
+    case "uuid":
+      return "UNIQUEIDENTIFIER";
+    case "vector":
+      return `VECTOR(${elementKeyword(spec)}, ${spec.dimensions})`;
+  }
+}
+
+/** IRIS has no time zones: timestamps travel as UTC wall-clock text. */
+function utcText(d: Date): string {
+  return d.toISOString().replace("T", " ").replace("Z", "");
+}
+
+function encode(spec: ColumnSpec, value: unknown): unknown {
+  if (value === null) return null;
+  switch (spec.kind) {
+    case "boolean":
+      return value ? 1 : 0;
+    case "timestamp":
+      return utcText(value as Date);
+    case "vector":
+      return encodeVector(value as number[]);
+    default:
+      return value;
+  }
+}
+
+function literal(spec: ColumnSpec, value: unknown): string {
+  const v = encode(spec, value);
+  if (v === null) return "NULL";
+  if (typeof v === "number") return String(v);
+  return stringLiteral(String(v));
+}
+
+const ddl: DdlSpelling = {
+  columnType,
+  tableRef,
+  // A named RowID; the server fills it in (dialect note §1.7).
+  generatedSql: (spec) => (spec.generated && spec.kind !== "uuid" ? " IDENTITY" : ""),
+  defaultSql(spec) {
+    if (spec.defaultNow) return spec.kind === "date" ? "DEFAULT CURRENT_DATE" : "DEFAULT CURRENT_TIMESTAMP";
+    return spec.hasDefault ? "DEFAULT " + literal(spec, spec.defaultValue) : "";
+  },
+};
 
 export const irisDialect: Dialect = {
   name: "iris",
@@ -37,9 +126,7 @@ export const irisDialect: Dialect = {
   },
 
   quoteId: quoteIdent,
-  tableRef(name, schema) {
-    return schema.toLowerCase() === "sqluser" ? quoteIdent(name) : quoteIdent(schema) + "." + quoteIdent(name);
-  },
+  tableRef,
 
   beginSql(options?: BeginOptions) {
     let s = "START TRANSACTION";
@@ -83,7 +170,114 @@ export const irisDialect: Dialect = {
       cause: info.cause,
     });
   },
+
+  columnType,
+  createTableSql: (table, schema, ifNotExists) => buildCreateTable(ddl, table, schema, ifNotExists),
+  dropTableSql: (table, schema, ifExists) =>
+    "DROP TABLE " + (ifExists ? "IF EXISTS " : "") + tableRef(table.name, table.schema ?? schema),
+  // No CREATE INDEX IF NOT EXISTS on IRIS (dialect note §3.2): callers check INFORMATION_SCHEMA first.
+  createIndexSql(index, table, schema) {
+    const target = tableRef(table.name, table.schema ?? schema);
+    if (index.hnsw) {
+      const h = index.hnsw;
+      if (h.metric === "l2") {
+        throw new UnsupportedFeatureError(
+          `index ${index.name}: IRIS HNSW indexes support Distance='Cosine' and 'DotProduct' only, not L2. ` +
+            `Use metric "cosine" (or "dot" with normalised vectors).`,
+        );
+      }
+      const distance = h.metric === "cosine" ? "Cosine" : "DotProduct";
+      return `CREATE INDEX ${quoteIdent(index.name)} ON ${target} (${quoteIdent(index.columns[0])}) AS HNSW(M=${
+        h.m ?? 16
+      }, efConstruction=${h.efConstruction ?? 64}, Distance='${distance}')`;
+    }
+    return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(index.name)} ON ${target} (${
+      index.columns.map(quoteIdent).join(", ")
+    })`;
+  },
+  // INFORMATION_SCHEMA names compare case-insensitively on IRIS (COLLATION Upper); LOWER() says so
+  // explicitly. iris-pgwire may answer a question about a missing table with an error (§2): see hasTable().
+  hasTableSql: (schema, name) => ({
+    text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2)",
+    params: [schema, name],
+  }),
+  hasIndexSql: (schema, table, index) => ({
+    text: "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2) " +
+      "AND LOWER(INDEX_NAME) = LOWER($3)",
+    params: [schema, table, index],
+  }),
+  introspectionSql: (schema) => ({
+    tables: {
+      text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND TABLE_TYPE = 'BASE TABLE' " +
+        "ORDER BY TABLE_NAME",
+      params: [schema],
+    },
+    columns: {
+      text: "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, " +
+        "NUMERIC_SCALE, COLUMN_DEFAULT FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = $1 " +
+        "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      params: [schema],
+    },
+    primaryKeys: {
+      text: "SELECT K.TABLE_NAME, K.COLUMN_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS C " +
+        "JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE K ON K.CONSTRAINT_NAME = C.CONSTRAINT_NAME " +
+        "AND K.TABLE_SCHEMA = C.TABLE_SCHEMA AND K.TABLE_NAME = C.TABLE_NAME " +
+        "WHERE C.TABLE_SCHEMA = $1 AND C.CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY K.TABLE_NAME, K.ORDINAL_POSITION",
+      params: [schema],
+    },
+    indexes: {
+      text: "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE, PRIMARY_KEY FROM INFORMATION_SCHEMA.INDEXES " +
+        "WHERE TABLE_SCHEMA = $1 ORDER BY TABLE_NAME, INDEX_NAME, ORDINAL_POSITION",
+      params: [schema],
+    },
+  }),
+
+  encode,
+  valueSql: (spec, placeholder) =>
+    spec.kind === "vector" ? `TO_VECTOR(${placeholder}, ${elementKeyword(spec)})` : placeholder,
+  supportsReturning: false,
+  supportsMultiRowInsert: false,
+  lastIdentitySql: () => "LAST_IDENTITY()",
+  // TOP n (a checked whole number) when there is no offset; LIMIT/OFFSET as bound
+  // parameters otherwise, since a literal LIMIT n OFFSET m loses its OFFSET in
+  // iris-pgwire (§0.7). LIMIT/OFFSET needs IRIS 2025.1 or later.
+  limitSql(limit, offset, param) {
+    if (offset === undefined || offset === 0) {
+      return { top: limit === undefined ? "" : `TOP ${limit} `, tail: "" };
+    }
+    return { top: "", tail: ` LIMIT ${param(limit ?? NO_LIMIT)} OFFSET ${param(offset)}` };
+  },
+
+  // VECTOR_COSINE and VECTOR_DOT_PRODUCT are similarities (higher is closer). ORDER BY
+  // repeats the expression (never an alias: iris-pgwire mangles it, §0.6), DESC, which is
+  // the shape an IRIS HNSW index serves. IRIS has no L2 function: ||e-q||^2 is
+  // dot(e,e) - 2 dot(e,q) + dot(q,q), with dot(q,q) computed here; ABS absorbs rounding
+  // below zero for identical vectors.
+  vectorScoreSql(columnSql, spec, metric, query, param) {
+    const vec = `TO_VECTOR(${param(encodeVector(query))}, ${elementKeyword(spec)})`;
+    if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec})`;
+    if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec})`;
+    if (metric === "l2") {
+      const self = `VECTOR_DOT_PRODUCT(${columnSql}, ${columnSql})`;
+      return `SQRT(ABS(${self} - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) + ${param(squaredNorm(query))}))`;
+    }
+    throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
+  },
+  vectorOrderSql(columnSql, spec, metric, query, param) {
+    const vec = `TO_VECTOR(${param(encodeVector(query))}, ${elementKeyword(spec)})`;
+    if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec}) DESC`;
+    if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) DESC`;
+    // Same order as the distance: dot(q,q) is a constant and the square root is monotonic.
+    if (metric === "l2") return `VECTOR_DOT_PRODUCT(${columnSql}, ${columnSql}) - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) ASC`;
+    throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
+  },
 };
+
+function squaredNorm(v: readonly number[]): number {
+  let s = 0;
+  for (const x of v) s += x * x;
+  return s;
+}
 
 /** IRIS savepoint names: unquoted, case-insensitive, must not start with SYS. */
 function savepointName(name: string): string {

@@ -1,0 +1,167 @@
+/**
+ * Column values in and out. `normalize` checks a value against its column and
+ * brings it to one canonical JavaScript form before anything is sent (the
+ * dialect then spells it for its server). `decode` reads whatever the server
+ * sent — typed values, or text as iris-pgwire sends it ('1', '0.5', 't',
+ * '[1,2]', '1,2', a day count for dates) — back to the column's type.
+ */
+import { ValidationError } from "./errors.ts";
+import type { ColumnSpec } from "./schema.ts";
+import { parseVector, validateVector } from "./vector.ts";
+import { parseTimestamp } from "./adapters/types.ts";
+
+const INT_RANGE: Record<string, [number, number]> = {
+  smallint: [-32768, 32767],
+  integer: [-2147483648, 2147483647],
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const DATE = /^(\d{4})-(\d\d)-(\d\d)/;
+const MS_PER_DAY = 86_400_000;
+const Y2K = Date.UTC(2000, 0, 1);
+
+/** Canonical value for a column, or a ValidationError naming `where` ("docs.title"). */
+export function normalize(spec: ColumnSpec, value: unknown, where: string): unknown {
+  if (value === null || value === undefined) {
+    if (spec.notNull && !(spec.generated || spec.hasDefault || spec.defaultNow)) {
+      throw new ValidationError(`${where} must not be null`);
+    }
+    return null;
+  }
+  switch (spec.kind) {
+    case "integer":
+    case "smallint": {
+      const [lo, hi] = INT_RANGE[spec.kind];
+      if (typeof value !== "number" || !Number.isInteger(value) || value < lo || value > hi) {
+        throw new ValidationError(`${where} must be a whole number from ${lo} to ${hi}, got ${show(value)}`);
+      }
+      return value;
+    }
+    case "bigint": {
+      if (typeof value === "bigint") {
+        if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new ValidationError(`${where} is out of the 64-bit range`);
+        return value.toString();
+      }
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+        throw new ValidationError(`${where} must be a whole number (a bigint beyond 2^53), got ${show(value)}`);
+      }
+      return value;
+    }
+    case "double":
+      if (typeof value !== "number" || Number.isNaN(value)) {
+        throw new ValidationError(`${where} must be a number, got ${show(value)}`);
+      }
+      return value;
+    case "numeric": {
+      const s = typeof value === "number" || typeof value === "bigint" ? String(value) : value;
+      if (typeof s !== "string" || !NUMERIC.test(s) || (typeof value === "number" && !Number.isFinite(value))) {
+        throw new ValidationError(`${where} must be a decimal number (string or number), got ${show(value)}`);
+      }
+      return s;
+    }
+    case "varchar":
+    case "text":
+      if (typeof value !== "string") throw new ValidationError(`${where} must be a string, got ${show(value)}`);
+      if (spec.length !== undefined && value.length > spec.length) {
+        throw new ValidationError(`${where} is ${value.length} characters long; the column holds at most ${spec.length}`);
+      }
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") throw new ValidationError(`${where} must be true or false, got ${show(value)}`);
+      return value;
+    case "date": {
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new ValidationError(`${where} is an invalid Date`);
+        return value.toISOString().slice(0, 10);
+      }
+      if (typeof value !== "string" || !/^\d{4}-\d\d-\d\d$/.test(value) || Number.isNaN(Date.parse(value))) {
+        throw new ValidationError(`${where} must be a "YYYY-MM-DD" string or a Date, got ${show(value)}`);
+      }
+      return value;
+    }
+    case "timestamp": {
+      const d = value instanceof Date ? value : typeof value === "string" || typeof value === "number" ? new Date(value) : null;
+      if (!d || Number.isNaN(d.getTime())) {
+        throw new ValidationError(`${where} must be a Date (or an ISO 8601 string), got ${show(value)}`);
+      }
+      return d;
+    }
+    case "json": {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (error) {
+        throw new ValidationError(`${where} cannot be stored as JSON: ${(error as Error).message}`);
+      }
+      if (text === undefined) throw new ValidationError(`${where} cannot be stored as JSON (got ${typeof value})`);
+      return text;
+    }
+    case "uuid":
+      if (typeof value !== "string" || !UUID.test(value)) throw new ValidationError(`${where} must be a UUID string, got ${show(value)}`);
+      return value.toLowerCase();
+    case "vector":
+      return validateVector(value, spec.dimensions, where);
+  }
+}
+
+/** A server value back to the column's JavaScript type. `jsonParsed`: the driver already parsed JSON. */
+export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unknown {
+  if (raw === null || raw === undefined) return null;
+  switch (spec.kind) {
+    case "integer":
+    case "smallint":
+    case "double":
+      return typeof raw === "number" ? raw : Number(raw);
+    case "bigint": {
+      if (spec.bigintMode === "bigint") return typeof raw === "bigint" ? raw : BigInt(String(raw).replace(/\.0+$/, ""));
+      const n = typeof raw === "number" ? raw : Number(raw);
+      if (!Number.isSafeInteger(n)) {
+        throw new ValidationError(
+          `A bigint column holds ${String(raw)}, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
+        );
+      }
+      return n;
+    }
+    case "numeric":
+      return String(raw);
+    case "varchar":
+    case "text":
+    case "uuid":
+      return String(raw);
+    case "boolean":
+      if (typeof raw === "boolean") return raw;
+      if (raw === 1 || raw === "1" || raw === "t" || raw === "true" || raw === "TRUE") return true;
+      if (raw === 0 || raw === "0" || raw === "f" || raw === "false" || raw === "FALSE") return false;
+      return Boolean(raw);
+    case "date":
+      return decodeDate(raw);
+    case "timestamp": {
+      if (raw instanceof Date) return raw;
+      if (typeof raw === "number") return new Date(raw);
+      const d = parseTimestamp(String(raw));
+      return typeof d === "string" ? new Date(d) : d;
+    }
+    case "json":
+      return jsonParsed || typeof raw !== "string" ? raw : JSON.parse(raw);
+    case "vector":
+      return parseVector(raw);
+  }
+}
+
+/** Dates arrive as "YYYY-MM-DD", a Date, or (iris-pgwire) a day count since 2000-01-01. */
+function decodeDate(raw: unknown): string {
+  if (raw instanceof Date) return raw.toISOString().slice(0, 10);
+  if (typeof raw === "number" || /^-?\d+$/.test(String(raw))) {
+    return new Date(Y2K + Number(raw) * MS_PER_DAY).toISOString().slice(0, 10);
+  }
+  const m = DATE.exec(String(raw));
+  return m ? m[0] : String(raw);
+}
+
+function show(x: unknown): string {
+  if (typeof x === "string") return JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x);
+  if (typeof x === "bigint") return x + "n";
+  if (x instanceof Date) return "Date";
+  if (Array.isArray(x)) return "an array";
+  return x === null ? "null" : typeof x === "object" ? "an object" : String(x);
+}

@@ -1,0 +1,348 @@
+/**
+ * Table definitions: `table()`, `col.*`, `index()`. A definition knows its
+ * columns and constraints and how to check and convert values; the dialect
+ * turns it into DDL. Row types are inferred: `InferRow<typeof docs>`,
+ * `InferInsert<typeof docs>`.
+ */
+import { ConfigError, ValidationError } from "./errors.ts";
+
+export type ColumnKind =
+  | "integer"
+  | "bigint"
+  | "smallint"
+  | "double"
+  | "numeric"
+  | "varchar"
+  | "text"
+  | "boolean"
+  | "date"
+  | "timestamp"
+  | "json"
+  | "uuid"
+  | "vector";
+
+export type VectorElement = "double" | "float";
+
+/** Everything a dialect needs to know about a column. */
+export interface ColumnSpec {
+  kind: ColumnKind;
+  length?: number;
+  precision?: number;
+  scale?: number;
+  dimensions?: number;
+  element?: VectorElement;
+  withTimezone?: boolean;
+  bigintMode?: "number" | "bigint";
+  primaryKey: boolean;
+  generated: boolean;
+  notNull: boolean;
+  unique: boolean;
+  hasDefault: boolean;
+  defaultValue?: unknown;
+  defaultNow: boolean;
+  references?: { table: () => AnyTable; column: string };
+}
+
+/**
+ * A column. The type parameters carry, for the type checker only, the
+ * JavaScript value type, whether NULL is impossible, and whether an insert
+ * may leave it out.
+ */
+export class Column<T = unknown, NotNull extends boolean = false, Optional extends boolean = false> {
+  declare readonly _type: T;
+  declare readonly _notNull: NotNull;
+  declare readonly _optional: Optional;
+  readonly spec: Readonly<ColumnSpec>;
+
+  constructor(spec: ColumnSpec) {
+    this.spec = Object.freeze(spec);
+  }
+
+  #with(patch: Partial<ColumnSpec>): never {
+    return new Column({ ...this.spec, ...patch }) as never;
+  }
+
+  /** Part of the primary key (implies NOT NULL). */
+  primaryKey(): Column<T, true, Optional> {
+    return this.#with({ primaryKey: true, notNull: true });
+  }
+  /** The server (or irisql, for uuid) fills it in: optional on insert. */
+  generated(): Column<T, NotNull, true> {
+    if (!["integer", "bigint", "smallint", "uuid"].includes(this.spec.kind)) {
+      throw new ConfigError(`generated() works on integer, bigint, smallint and uuid columns, not ${this.spec.kind}`);
+    }
+    return this.#with({ generated: true });
+  }
+  notNull(): Column<T, true, Optional> {
+    return this.#with({ notNull: true });
+  }
+  unique(): Column<T, NotNull, Optional> {
+    return this.#with({ unique: true });
+  }
+  /** A constant default, written into the DDL: optional on insert. */
+  default(value: T): Column<T, NotNull, true> {
+    return this.#with({ hasDefault: true, defaultValue: value });
+  }
+  /** Defaults to the current date/time: optional on insert. */
+  defaultNow(): Column<T, NotNull, true> {
+    if (this.spec.kind !== "timestamp" && this.spec.kind !== "date") {
+      throw new ConfigError(`defaultNow() works on timestamp and date columns, not ${this.spec.kind}`);
+    }
+    return this.#with({ defaultNow: true });
+  }
+  /** A foreign key: references(() => users, "id"). */
+  references(table: () => AnyTable, column: string): Column<T, NotNull, Optional> {
+    if (typeof table !== "function") {
+      throw new ConfigError("references() takes a function returning the table, e.g. references(() => users, \"id\")");
+    }
+    return this.#with({ references: { table, column } });
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+export type AnyColumn = Column<any, boolean, boolean>;
+
+function make<T>(kind: ColumnKind, extra: Partial<ColumnSpec> = {}): Column<T> {
+  return new Column<T>({
+    kind,
+    primaryKey: false,
+    generated: false,
+    notNull: false,
+    unique: false,
+    hasDefault: false,
+    defaultNow: false,
+    ...extra,
+  });
+}
+
+function positiveInt(what: string, n: unknown, max: number): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
+    throw new ConfigError(`${what} must be a whole number from 1 to ${max}, got ${String(n)}`);
+  }
+  return n;
+}
+
+/** Column constructors. */
+export const col = {
+  integer: () => make<number>("integer"),
+  smallint: () => make<number>("smallint"),
+  /** 64-bit integer; read as number (exact to 2^53) or, with { mode: "bigint" }, as bigint. */
+  bigint: <M extends "number" | "bigint" = "number">(options?: { mode?: M }) =>
+    make<M extends "bigint" ? bigint : number>("bigint", { bigintMode: options?.mode ?? "number" }),
+  double: () => make<number>("double"),
+  /** Exact decimal, read and written as a string to keep every digit. */
+  numeric: (precision: number, scale = 0) => {
+    positiveInt("numeric precision", precision, 1000);
+    if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
+      throw new ConfigError(`numeric scale must be a whole number from 0 to the precision (${precision}), got ${scale}`);
+    }
+    return make<string>("numeric", { precision, scale });
+  },
+  varchar: (length: number) => make<string>("varchar", { length: positiveInt("varchar length", length, 3_641_144) }),
+  /** Long text. On IRIS a VARCHAR(65535), so it can be compared and searched. */
+  text: () => make<string>("text"),
+  boolean: () => make<boolean>("boolean"),
+  /** A calendar day, as "YYYY-MM-DD". */
+  date: () => make<string>("date"),
+  /** A point in time, as a Date. Stored as UTC (`withTimezone` uses timestamptz on PostgreSQL). */
+  timestamp: (options?: { withTimezone?: boolean }) =>
+    make<Date>("timestamp", { withTimezone: options?.withTimezone ?? false }),
+  json: <T = unknown>() => make<T>("json"),
+  uuid: () => make<string>("uuid"),
+  /** A vector of `dimensions` numbers (pgvector `vector(n)`, IRIS `VECTOR(DOUBLE, n)`). */
+  vector: (dimensions: number, options?: { element?: VectorElement }) => {
+    const element = options?.element ?? "double";
+    if (element !== "double" && element !== "float") {
+      throw new ConfigError(`vector element must be "double" or "float", got ${JSON.stringify(element)}`);
+    }
+    return make<number[]>("vector", { dimensions: positiveInt("vector dimensions", dimensions, 16_000), element });
+  },
+};
+
+// --- indexes ---------------------------------------------------------------
+
+export type VectorMetric = "cosine" | "dot" | "l2";
+
+export interface HnswOptions {
+  metric: VectorMetric;
+  /** Max links per node (IRIS and pgvector default 16). */
+  m?: number;
+  /** Candidate list size while building (default 64). */
+  efConstruction?: number;
+}
+
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  hnsw?: HnswOptions;
+}
+
+export class IndexBuilder {
+  readonly spec: Readonly<IndexSpec>;
+  constructor(spec: IndexSpec) {
+    this.spec = Object.freeze(spec);
+  }
+  /** The indexed columns, by their names in the table definition. */
+  on(...columns: string[]): IndexBuilder {
+    if (columns.length === 0) throw new ConfigError(`index ${this.spec.name}: on() needs at least one column`);
+    return new IndexBuilder({ ...this.spec, columns });
+  }
+  unique(): IndexBuilder {
+    return new IndexBuilder({ ...this.spec, unique: true });
+  }
+  /** An approximate nearest-neighbour index on one vector column. */
+  hnsw(options: HnswOptions): IndexBuilder {
+    if (!["cosine", "dot", "l2"].includes(options?.metric)) {
+      throw new ConfigError(`index ${this.spec.name}: hnsw metric must be "cosine", "dot" or "l2"`);
+    }
+    if (options.m !== undefined) positiveInt(`index ${this.spec.name}: hnsw m`, options.m, 100);
+    if (options.efConstruction !== undefined) {
+      positiveInt(`index ${this.spec.name}: hnsw efConstruction`, options.efConstruction, 1000);
+    }
+    return new IndexBuilder({ ...this.spec, hnsw: { ...options } });
+  }
+}
+
+/** index("docs_title").on("title"), index("x").on("embedding").hnsw({ metric: "cosine" }) */
+export function index(name: string): IndexBuilder {
+  if (typeof name !== "string" || name.length === 0) throw new ConfigError("index() needs a name");
+  return new IndexBuilder({ name, columns: [], unique: false });
+}
+
+// --- tables ----------------------------------------------------------------
+
+export type ColumnMap = Record<string, AnyColumn>;
+
+export interface TableOptions {
+  /** Schema; by default the engine's (SQLUser on IRIS, public on PostgreSQL). */
+  schema?: string;
+  indexes?: IndexBuilder[];
+}
+
+export class Table<Name extends string = string, Cols extends ColumnMap = ColumnMap> {
+  readonly name: Name;
+  readonly schema: string | undefined;
+  readonly columns: Readonly<Cols>;
+  readonly indexes: readonly IndexSpec[];
+  /** Primary key column names, in definition order. */
+  readonly primaryKey: readonly string[];
+  /** Column names in definition order. */
+  readonly columnNames: readonly string[];
+  /** lower-case name -> declared name (IRIS sends names lower-cased). */
+  readonly #lookup = new Map<string, string>();
+  /** @internal compiled SQL per dialect and statement shape */
+  readonly cache: Map<string, unknown> = new Map();
+
+  constructor(name: Name, columns: Cols, options: TableOptions = {}) {
+    if (typeof name !== "string" || name.length === 0 || name.length > 128 || name.includes('"')) {
+      throw new ConfigError(`Invalid table name ${JSON.stringify(name)}: 1-128 characters, no double quotes`);
+    }
+    this.name = name;
+    this.schema = options.schema;
+    this.columns = Object.freeze({ ...columns });
+    this.columnNames = Object.keys(columns);
+    if (this.columnNames.length === 0) throw new ConfigError(`Table ${name} has no columns`);
+    for (const key of this.columnNames) {
+      const c = columns[key];
+      if (!(c instanceof Column)) throw new ConfigError(`Table ${name}: column ${key} is not a col.* definition`);
+      if (key.length > 128 || key.includes('"') || key.length === 0) {
+        throw new ConfigError(`Table ${name}: invalid column name ${JSON.stringify(key)}`);
+      }
+      const lower = key.toLowerCase();
+      if (this.#lookup.has(lower)) {
+        throw new ConfigError(
+          `Table ${name}: columns ${this.#lookup.get(lower)} and ${key} differ only in case, which IRIS cannot tell apart`,
+        );
+      }
+      this.#lookup.set(lower, key);
+    }
+    this.primaryKey = this.columnNames.filter((k) => columns[k].spec.primaryKey);
+    this.indexes = (options.indexes ?? []).map((ix) => {
+      const spec = ix.spec;
+      if (spec.columns.length === 0) throw new ConfigError(`index ${spec.name}: call .on(column) to say what it indexes`);
+      for (const c of spec.columns) this.column(c, `index ${spec.name}`, ConfigError);
+      if (spec.hnsw && (spec.columns.length !== 1 || columns[spec.columns[0]].spec.kind !== "vector")) {
+        throw new ConfigError(`index ${spec.name}: an HNSW index covers exactly one vector column`);
+      }
+      return spec;
+    });
+  }
+
+  /** The declared column for a name (exact, else case-insensitive), or a ValidationError. */
+  column(name: string, context = `table ${this.name}`, Err: typeof ValidationError = ValidationError): AnyColumn {
+    const c = this.columns[name] ?? this.columns[this.#lookup.get(String(name).toLowerCase()) ?? ""];
+    if (!c) {
+      throw new Err(`Unknown column ${JSON.stringify(name)} in ${context}. Columns: ${this.columnNames.join(", ")}`);
+    }
+    return c;
+  }
+
+  /** Declared name for a result column name, or undefined. */
+  declaredName(resultName: string): string | undefined {
+    return resultName in this.columns ? resultName : this.#lookup.get(resultName.toLowerCase());
+  }
+
+  /** Tables this one references (for create/drop order). */
+  dependencies(): AnyTable[] {
+    const out: AnyTable[] = [];
+    for (const key of this.columnNames) {
+      const ref = this.columns[key].spec.references;
+      if (ref) {
+        const t = ref.table();
+        if (!(t instanceof Table)) throw new ConfigError(`${this.name}.${key} references something that is not a table`);
+        t.column(ref.column, `table ${t.name} (referenced by ${this.name}.${key})`, ConfigError);
+        if (t !== this) out.push(t);
+      }
+    }
+    return out;
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+export type AnyTable = Table<string, any>;
+
+/** Define a table: table("docs", { id: col.bigint().primaryKey().generated(), ... }, { indexes }) */
+export function table<Name extends string, Cols extends ColumnMap>(
+  name: Name,
+  columns: Cols,
+  options?: TableOptions,
+): Table<Name, Cols> {
+  return new Table(name, columns, options);
+}
+
+// --- type inference --------------------------------------------------------
+
+type ValueOf<C> = C extends Column<infer T, infer NN, boolean> ? (NN extends true ? T : T | null) : never;
+type IsOptional<C> = C extends Column<unknown, infer NN, infer O> ? (O extends true ? true : NN extends true ? false : true)
+  : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** A row as read back: every column, NULL-able unless NOT NULL. */
+export type InferRow<T> = T extends Table<string, infer Cols> ? Simplify<{ [K in keyof Cols]: ValueOf<Cols[K]> }>
+  : never;
+
+/** What insert() takes: generated, defaulted and NULL-able columns may be left out. */
+export type InferInsert<T> = T extends Table<string, infer Cols> ? Simplify<
+    & { [K in keyof Cols as IsOptional<Cols[K]> extends true ? never : K]: ValueOf<Cols[K]> }
+    & { [K in keyof Cols as IsOptional<Cols[K]> extends true ? K : never]?: ValueOf<Cols[K]> }
+  >
+  : never;
+
+/** Tables in dependency order (referenced first). A cycle is a ConfigError. */
+export function sortByDependencies(tables: readonly AnyTable[]): AnyTable[] {
+  const out: AnyTable[] = [];
+  const state = new Map<AnyTable, "visiting" | "done">();
+  const inSet = new Set(tables);
+  const visit = (t: AnyTable, path: string[]) => {
+    const s = state.get(t);
+    if (s === "done") return;
+    if (s === "visiting") throw new ConfigError(`Foreign keys form a cycle: ${[...path, t.name].join(" -> ")}`);
+    state.set(t, "visiting");
+    for (const dep of t.dependencies()) if (inSet.has(dep)) visit(dep, [...path, t.name]);
+    state.set(t, "done");
+    out.push(t);
+  };
+  for (const t of tables) visit(t, []);
+  return out;
+}

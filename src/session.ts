@@ -1,0 +1,330 @@
+/**
+ * Session: the AsyncSession analogue. A unit of work with typed CRUD over one
+ * connection. The transaction starts lazily, at the first write or raw
+ * statement; reads issued before that (get, find, nearest) run on the pool —
+ * under READ COMMITTED they see exactly what they would inside the
+ * transaction, and a read-only session costs no BEGIN/COMMIT round trips.
+ * Pass an isolation level to start the transaction at the first statement of
+ * any kind. After commit() or rollback() the session can go on (a new
+ * transaction starts when needed); after close() every call is a
+ * SessionClosedError.
+ */
+import type { ReservedConnection } from "./adapters/adapter.ts";
+import type { BeginOptions } from "./dialects/dialect.ts";
+import { closedError, type EngineContext, type ExecuteOptions, type Executor, type QueryInput, type StreamOptions } from "./executor.ts";
+import type { Engine } from "./engine.ts";
+import { ValidationError } from "./errors.ts";
+import type { Result, Row } from "./result.ts";
+import type { AnyTable, InferInsert, InferRow } from "./schema.ts";
+import {
+  decodeRows,
+  deleteStatement,
+  type FindOptions,
+  insertStatement,
+  keyWhere,
+  multiRowInserts,
+  nearestStatement,
+  type NearestOptions,
+  normalizeRow,
+  selectStatement,
+  type Statement,
+  updateStatement,
+  type Where,
+} from "./statements.ts";
+import { rollbackQuietly, Transaction } from "./transaction.ts";
+import { quoteIdent } from "./sql.ts";
+
+export interface SessionOptions extends BeginOptions {}
+
+export interface InsertManyOptions {
+  /** Rows per multi-row INSERT on PostgreSQL (capped by the 65,535-parameter limit). Default 1000. */
+  chunkSize?: number;
+}
+
+/** IRIS: single-row INSERTs are pipelined in groups of this many. */
+const PIPELINE_GROUP = 1000;
+
+export class Session {
+  readonly #engine: Engine;
+  readonly #ctx: EngineContext;
+  readonly #options: SessionOptions;
+  #conn: ReservedConnection | undefined;
+  #tx: Transaction | undefined;
+  #opening: Promise<Transaction> | undefined;
+  #closed = false;
+
+  constructor(engine: Engine, options: SessionOptions = {}) {
+    this.#engine = engine;
+    this.#ctx = engine.context;
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a transaction is open. */
+  get inTransaction(): boolean {
+    return this.#tx !== undefined;
+  }
+
+  #guard(): void {
+    if (this.#closed) throw closedError("session");
+  }
+
+  get #schema(): string {
+    return this.#ctx.config.schema;
+  }
+
+  /** The open transaction, starting one (reserve + BEGIN) if needed. */
+  #transaction(): Promise<Transaction> {
+    this.#guard();
+    if (this.#tx) return Promise.resolve(this.#tx);
+    this.#opening ??= (async () => {
+      const conn = await this.#engine.adapter.reserve();
+      const tx = new Transaction(this.#ctx, conn);
+      try {
+        await tx.run(this.#ctx.dialect.beginSql(this.#options), [], undefined, true);
+      } catch (error) {
+        await conn.release(true);
+        throw error;
+      } finally {
+        this.#opening = undefined;
+      }
+      this.#conn = conn;
+      this.#tx = tx;
+      return tx;
+    })();
+    return this.#opening;
+  }
+
+  /** Where reads go: the open transaction, or the pool. */
+  #reader(): Executor | Promise<Transaction> {
+    this.#guard();
+    if (this.#tx) return this.#tx;
+    if (this.#opening || this.#options.isolationLevel) return this.#transaction();
+    return this.#engine;
+  }
+
+  // --- raw statements --------------------------------------------------------
+
+  /** Any statement, inside the session's transaction. */
+  async execute<R = Row>(query: QueryInput, params?: unknown, options?: ExecuteOptions): Promise<Result<R>> {
+    return (await this.#transaction()).execute<R>(query, params, options);
+  }
+
+  /** Rows in batches, inside the session's transaction. */
+  async *stream<R = Row>(query: QueryInput, params?: unknown, options?: StreamOptions): AsyncGenerator<R[]> {
+    yield* (await this.#transaction()).stream<R>(query, params, options);
+  }
+
+  // --- typed CRUD ------------------------------------------------------------
+
+  /** Insert one row; returns it as stored, generated keys and defaults included. */
+  async insert<T extends AnyTable>(table: T, values: InferInsert<T>): Promise<InferRow<T>> {
+    this.#guard();
+    const row = normalizeRow(table, values, "insert", true);
+    const d = this.#ctx.dialect;
+    const stmt = insertStatement(d, table, this.#schema, row);
+    const tx = await this.#transaction();
+    if (d.supportsReturning) {
+      const r = await tx.run(stmt.text, stmt.params);
+      return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
+    }
+    // No RETURNING (IRIS): read the row back on the same connection, in the same
+    // transaction, right after the INSERT — by the key we sent, or by LAST_IDENTITY(),
+    // which IRIS keeps per process, so concurrent sessions cannot see each other's.
+    const readBack = this.#readBackStatement(table, row);
+    if (!readBack) {
+      await tx.run(stmt.text, stmt.params);
+      return Object.fromEntries(row) as InferRow<T>;
+    }
+    const [, r] = await tx.pipeline([stmt, readBack]);
+    if (r.rows.length !== 1) {
+      throw new ValidationError(`The row inserted into ${table.name} could not be read back (found ${r.rows.length})`);
+    }
+    return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
+  }
+
+  #readBackStatement(table: AnyTable, row: Map<string, unknown>): Statement | undefined {
+    const d = this.#ctx.dialect;
+    const pk = table.primaryKey;
+    if (pk.length > 0 && pk.every((k) => row.has(k))) {
+      return selectStatement(d, table, this.#schema, { where: Object.fromEntries(pk.map((k) => [k, row.get(k)])) });
+    }
+    const generated = pk.filter((k) => table.columns[k].spec.generated);
+    if (pk.length === 1 && generated.length === 1) {
+      const s = selectStatement(d, table, this.#schema, {});
+      return { text: `${s.text} WHERE ${quoteIdent(pk[0])} = ${d.lastIdentitySql()}`, params: [] };
+    }
+    return undefined;
+  }
+
+  /**
+   * Insert many rows, all or nothing: every row is checked first, then sent
+   * as multi-row INSERTs (PostgreSQL) or pipelined single-row INSERTs (IRIS)
+   * inside a savepoint, never one awaited round trip per row.
+   */
+  async insertMany<T extends AnyTable>(
+    table: T,
+    rows: readonly InferInsert<T>[],
+    options: InsertManyOptions = {},
+  ): Promise<{ count: number }> {
+    this.#guard();
+    if (!Array.isArray(rows)) throw new ValidationError("insertMany needs an array of rows");
+    const chunkSize = options.chunkSize ?? 1000;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new ValidationError(`chunkSize must be a whole number >= 1, got ${String(options.chunkSize)}`);
+    }
+    const normalized = rows.map((r, i) => {
+      try {
+        return normalizeRow(table, r, "insertMany", true);
+      } catch (error) {
+        if (error instanceof ValidationError) throw new ValidationError(`row ${i}: ${error.message}`, { cause: error });
+        throw error;
+      }
+    });
+    if (normalized.length === 0) return { count: 0 };
+    const d = this.#ctx.dialect;
+    const tx = await this.#transaction();
+    await tx.savepoint(async () => {
+      if (d.supportsMultiRowInsert) {
+        const statements = multiRowInserts(d, table, this.#schema, normalized, chunkSize);
+        await tx.pipeline(statements);
+      } else {
+        for (let i = 0; i < normalized.length; i += PIPELINE_GROUP) {
+          const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) => insertStatement(d, table, this.#schema, row));
+          await tx.pipeline(group);
+        }
+      }
+    });
+    return { count: normalized.length };
+  }
+
+  /** A row by primary key, or undefined. */
+  async get<T extends AnyTable>(table: T, key: unknown): Promise<InferRow<T> | undefined> {
+    const rows = await this.find(table, { where: keyWhere(table, key) as Where<T> });
+    return rows[0];
+  }
+
+  /** Rows matching `where`, ordered and limited. */
+  async find<T extends AnyTable>(table: T, options: FindOptions<T> = {}): Promise<InferRow<T>[]> {
+    this.#guard();
+    const stmt = selectStatement(this.#ctx.dialect, table, this.#schema, options);
+    const exec = await this.#reader();
+    const r = await exec.run(stmt.text, stmt.params);
+    return decodeRows(table, r.rows, r.columns) as InferRow<T>[];
+  }
+
+  /** Update rows matching `where`. `count` is null where the server cannot say (IRIS). */
+  async update<T extends AnyTable>(table: T, where: Where<T>, values: Partial<InferInsert<T>>): Promise<{ count: number | null }> {
+    this.#guard();
+    const row = normalizeRow(table, values, "update", false);
+    const stmt = updateStatement(this.#ctx.dialect, table, this.#schema, where, row);
+    const r = await (await this.#transaction()).run(stmt.text, stmt.params);
+    return { count: r.rowCount };
+  }
+
+  /** Delete rows matching `where` (`{}` deletes all). `count` is null where the server cannot say (IRIS). */
+  async delete<T extends AnyTable>(table: T, where: Where<T>): Promise<{ count: number | null }> {
+    this.#guard();
+    const stmt = deleteStatement(this.#ctx.dialect, table, this.#schema, where);
+    const r = await (await this.#transaction()).run(stmt.text, stmt.params);
+    return { count: r.rowCount };
+  }
+
+  /**
+   * The k rows whose `column` is closest to `query`, best first, each with a
+   * `score`: cosine similarity ("cosine") or inner product ("dot"), higher is
+   * closer; Euclidean distance ("l2"), lower is closer.
+   */
+  async nearest<T extends AnyTable>(
+    table: T,
+    column: keyof InferRow<T> & string,
+    query: readonly number[],
+    options: NearestOptions<T> = {},
+  ): Promise<(InferRow<T> & { score: number })[]> {
+    this.#guard();
+    const stmt = nearestStatement(this.#ctx.dialect, table, this.#schema, column, query, options);
+    const exec = await this.#reader();
+    const r = await exec.run(stmt.text, stmt.params);
+    return decodeRows(table, r.rows, r.columns) as (InferRow<T> & { score: number })[];
+  }
+
+  // --- units of work ---------------------------------------------------------
+
+  /** A nested unit: if `fn` throws, only its work is undone; the error is rethrown. */
+  async savepoint<R>(fn: (sp: this) => Promise<R> | R): Promise<R> {
+    const tx = await this.#transaction();
+    return tx.savepoint(() => fn(this));
+  }
+
+  /** Commit the open transaction (if any). The session stays usable. */
+  async commit(): Promise<void> {
+    this.#guard();
+    if (this.#opening) await this.#opening;
+    const tx = this.#tx;
+    if (!tx) return;
+    try {
+      await tx.run(this.#ctx.dialect.commitSql(), [], undefined, true);
+    } finally {
+      await this.#finish();
+    }
+  }
+
+  /** Roll back the open transaction (if any). The session stays usable. */
+  async rollback(): Promise<void> {
+    this.#guard();
+    if (this.#opening) await this.#opening.catch(() => {});
+    await this.#rollback(undefined);
+  }
+
+  async #rollback(cause: unknown): Promise<void> {
+    const tx = this.#tx;
+    if (!tx) return;
+    const ok = await rollbackQuietly(tx, this.#ctx.dialect.rollbackSql(), cause);
+    await this.#finish(!ok);
+  }
+
+  async #finish(broken = false): Promise<void> {
+    this.#tx?.markDone();
+    const conn = this.#conn;
+    this.#tx = undefined;
+    this.#conn = undefined;
+    await conn?.release(broken);
+  }
+
+  /** Roll back anything uncommitted and give the connection back. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#opening) await this.#opening.catch(() => {});
+    try {
+      await this.#rollback(undefined);
+    } finally {
+      this.#closed = true;
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal engine.session(fn): commit on return, roll back on throw, then close. */
+  async runUnit<R>(fn: (s: Session) => Promise<R> | R): Promise<R> {
+    let result: R;
+    try {
+      result = await fn(this);
+    } catch (error) {
+      if (this.#opening) await this.#opening.catch(() => {});
+      await this.#rollback(error);
+      this.#closed = true;
+      throw error;
+    }
+    try {
+      await this.commit();
+    } finally {
+      await this.close();
+    }
+    return result;
+  }
+}
