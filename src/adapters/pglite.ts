@@ -7,7 +7,7 @@
  * the usual cause being a query on the engine issued inside `begin()` instead
  * of on the transaction object.
  */
-import { PoolTimeoutError, QueryCancelledError, type IrisqlError } from "../errors.ts";
+import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
@@ -267,15 +267,17 @@ async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
     "@electric-sql/pglite",
     "The pglite: URL scheme",
   );
-  const { vector } = await importOptional<{ vector: unknown }>(
-    "@electric-sql/pglite-pgvector",
-    "Vector search on pglite:",
-  );
-  const db = new PGlite({ dataDir: config.dataDir, extensions: { vector }, parsers: PARSERS });
+  // pgvector is optional: without it everything but vector columns works.
+  const vector = await importOptional<{ vector: unknown }>("@electric-sql/pglite-pgvector", "Vector search on pglite:")
+    .then((m) => m.vector, (error) => {
+      if (error instanceof DriverMissingError) return undefined;
+      throw error;
+    });
+  const db = new PGlite({ dataDir: config.dataDir, extensions: vector ? { vector } : {}, parsers: PARSERS });
   await db.waitReady;
   const settings = Object.entries(config.settings)
     .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
     .join(" ");
-  await db.exec(`CREATE EXTENSION IF NOT EXISTS vector; ${settings}`);
+  await db.exec(`${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`);
   return db;
 }
