@@ -58,7 +58,7 @@ function run(name) {
   const r = RUNNERS[name];
   return new Promise((resolve) => {
     console.log(`\n=== ${name}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
-    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
     child.stdout.on("data", (d) => (out += d, process.stdout.write(d)));
     child.stderr.on("data", (d) => (out += d, process.stderr.write(d)));

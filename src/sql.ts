@@ -107,6 +107,11 @@ export class TextQuery implements Compilable {
     return hit;
   }
 
+  /** This query with its values attached, for nesting inside sql`...`. */
+  bind(params: Record<string, unknown>): Compilable {
+    return { [COMPILE]: (target, _ignored, into) => this[COMPILE](target, params, into) };
+  }
+
   [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string {
     const { text, order } = this.layout(target.paramStyle);
     if (order.length === 0) return text;

@@ -103,9 +103,11 @@ export class PGliteAdapter implements Adapter {
   }
 
   async run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+    // Open first: start-up (seconds for the WebAssembly module) is not time spent waiting in the queue.
+    const db = await this.#open();
     const release = await this.#acquire(options.signal);
     try {
-      return await query(await this.#open(), text, params, options, this.#fail);
+      return await query(db, text, params, options, this.#fail);
     } finally {
       release();
     }
@@ -126,13 +128,9 @@ export class PGliteAdapter implements Adapter {
   }
 
   async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
+    const db = await this.#open();
     const release = await this.#acquire(options.signal);
-    try {
-      return new PGliteReserved(await this.#open(), release, this.#fail);
-    } catch (error) {
-      release();
-      throw error;
-    }
+    return new PGliteReserved(db, release, this.#fail);
   }
 
   #acquire(signal?: AbortSignal): Promise<() => void> {
