@@ -264,9 +264,14 @@ async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
   const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
     "@electric-sql/pglite",
     "The pglite: URL scheme",
+    () => import("@electric-sql/pglite"),
   );
   // pgvector is optional: without it everything but vector columns works.
-  const vector = await importOptional<{ vector: unknown }>("@electric-sql/pglite-pgvector", "Vector search on pglite:")
+  const vector = await importOptional<{ vector: unknown }>(
+    "@electric-sql/pglite-pgvector",
+    "Vector search on pglite:",
+    () => import("@electric-sql/pglite-pgvector"),
+  )
     .then((m) => m.vector, (error) => {
       if (error instanceof DriverMissingError) return undefined;
       throw error;

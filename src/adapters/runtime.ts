@@ -25,11 +25,12 @@ export const runtime: { name: RuntimeName; version: string } = detectRuntime();
 
 /**
  * Import an optional driver package, or explain how to install it. The
- * install line names the runtime the user is on.
+ * install line names the runtime the user is on. `load` is a literal
+ * `() => import("pkg")` so bundlers and `deno publish` can see the import.
  */
-export async function importOptional<T>(specifier: string, purpose: string): Promise<T> {
+export async function importOptional<T>(specifier: string, purpose: string, load: () => Promise<unknown>): Promise<T> {
   try {
-    return (await import(specifier)) as T;
+    return (await load()) as T;
   } catch (error) {
     if (!isModuleNotFound(error)) throw error;
     const install = runtime.name === "deno"
