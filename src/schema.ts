@@ -4,6 +4,7 @@
  * turns it into DDL. Row types are inferred: `InferRow<typeof docs>`,
  * `InferInsert<typeof docs>`.
  */
+import { normalize } from "./codec.ts";
 import { ConfigError, ValidationError } from "./errors.ts";
 
 export type ColumnKind =
@@ -81,7 +82,15 @@ export class Column<T = unknown, NotNull extends boolean = false, Optional exten
   }
   /** A constant default, written into the DDL: optional on insert. */
   default(value: T): Column<T, NotNull, true> {
-    return this.#with({ hasDefault: true, defaultValue: value });
+    // Checked and converted like a stored value (JSON to text, ...), so the DDL spells what the column holds.
+    let stored: unknown;
+    try {
+      stored = normalize({ ...this.spec, notNull: false }, value, `default() of a ${this.spec.kind} column`);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ConfigError(error.message, { cause: error });
+      throw error;
+    }
+    return this.#with({ hasDefault: true, defaultValue: stored });
   }
   /** Defaults to the current date/time: optional on insert. */
   defaultNow(): Column<T, NotNull, true> {

@@ -91,7 +91,16 @@ function literal(spec: ColumnSpec, value: unknown): string {
   const v = encode(spec, value);
   if (v === null) return "NULL";
   if (typeof v === "number") return String(v);
-  return stringLiteral(String(v));
+  const text = String(v);
+  // iris-pgwire splits statements at every ";" and turns every "$<digits>" into "?", even
+  // inside quotes (behaviour note §1, §5): such a literal would reach IRIS corrupted.
+  if (text.includes(";") || /\$\d/.test(text)) {
+    throw new UnsupportedFeatureError(
+      `The default ${JSON.stringify(text)} cannot be sent to IRIS: iris-pgwire rewrites ";" and "$<digits>" ` +
+        `even inside quoted text. Leave out the default and set the value on insert.`,
+    );
+  }
+  return stringLiteral(text);
 }
 
 const ddl: DdlSpelling = {

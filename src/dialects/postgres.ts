@@ -195,7 +195,9 @@ export const postgresDialect: Dialect = {
   }),
 
   encode,
-  valueSql: (_spec, placeholder) => placeholder,
+  // JSON values arrive as JSON text. Bound straight to a jsonb parameter, postgres.js would
+  // JSON.stringify that text again and store a JSON string; as text, the server parses it once.
+  valueSql: (spec, placeholder) => (spec.kind === "json" ? `${placeholder}::text::jsonb` : placeholder),
   supportsReturning: true,
   supportsMultiRowInsert: true,
   lastIdentitySql: () => "lastval()",
