@@ -29,7 +29,8 @@ export type {
 } from "./src/schema.ts";
 export type { FindOptions, NearestOptions, Operators, Where } from "./src/statements.ts";
 export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
-export { encodeVector, parseVector, validateVector } from "./src/vector.ts";
+export { encodeVector, nearestOrder, parseVector, similarity, validateVector } from "./src/vector.ts";
+export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts";
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";
 export type { CompiledQuery } from "./src/sql.ts";

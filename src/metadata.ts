@@ -69,6 +69,9 @@ export async function hasIndex(exec: Executor, schema: string, table: string, in
 
 export async function createAll(exec: Executor, schema: string, tables: readonly AnyTable[], options: CreateOptions = {}): Promise<void> {
   const d = exec.dialect;
+  // Spell every index first: one the server cannot make (L2 HNSW on IRIS) must fail
+  // before any table is created, not leave a half-made schema behind.
+  for (const table of tables) for (const index of table.indexes) d.createIndexSql(index, table, schema);
   for (const table of sortByDependencies(tables)) {
     const s = table.schema ?? schema;
     const exists = options.checkfirst ? await hasTable(exec, s, table.name) : false;

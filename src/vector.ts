@@ -3,7 +3,10 @@
  * (`[1,2,3]`), parsing of both `[1,2,3]` and `1,2,3` back to number[], and
  * the similarity expressions used by `nearest()` and hand-written queries.
  */
+import type { Dialect, ParamFn } from "./dialects/dialect.ts";
 import { ValidationError } from "./errors.ts";
+import type { AnyTable, ColumnSpec, InferRow, VectorMetric } from "./schema.ts";
+import { type Compilable, DialectFragment, quoteIdent, SqlFragment } from "./sql.ts";
 
 /**
  * Check a vector for a column: an array of finite numbers of the right length.
@@ -47,7 +50,9 @@ export function parseVector(raw: unknown): number[] | null {
   const out = new Array<number>(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const n = Number(parts[i]);
-    if (parts[i].trim() === "" || Number.isNaN(n)) throw new ValidationError(`Cannot read a vector from ${JSON.stringify(raw.slice(0, 60))}`);
+    if (parts[i].trim() === "" || Number.isNaN(n)) {
+      throw new ValidationError(`Cannot read a vector from ${JSON.stringify(raw.slice(0, 60))}`);
+    }
     out[i] = n;
   }
   return out;
@@ -59,3 +64,113 @@ function describe(x: unknown): string {
   if (typeof x === "string") return JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x);
   return Array.isArray(x) ? "an array" : typeof x;
 }
+
+// ---------------------------------------------------------------------------
+// Vector expressions for hand-written queries
+
+/** What a similarity or ordering expression works on. */
+export interface VectorExpressionOptions {
+  /** Default "cosine". */
+  metric?: VectorMetric;
+  /** The table's alias in the FROM clause (`docs AS d`): the column is written `"d"."embedding"`. */
+  alias?: string;
+}
+
+/** Names of a table's vector columns (for the type checker; checked at run time too). */
+export type VectorColumnName<T extends AnyTable> = {
+  [K in keyof InferRow<T> & string]: NonNullable<InferRow<T>[K]> extends readonly number[] ? K : never;
+}[keyof InferRow<T> & string];
+
+/** A vector column by name, or a ValidationError saying why it cannot be used. */
+export function vectorColumn(table: AnyTable, column: string, context: string): { name: string; spec: ColumnSpec } {
+  const spec = table.column(column, `${context} on table ${table.name}`).spec;
+  const name = table.declaredName(column)!;
+  if (spec.kind !== "vector") {
+    throw new ValidationError(`${context} needs a vector column; ${table.name}.${name} is ${spec.kind}`);
+  }
+  return { name, spec };
+}
+
+/** "cosine", "dot" or "l2", or a ValidationError. */
+export function checkMetric(metric: unknown): VectorMetric {
+  if (metric !== "cosine" && metric !== "dot" && metric !== "l2") {
+    throw new ValidationError(`metric must be "cosine", "dot" or "l2", got ${JSON.stringify(metric)}`);
+  }
+  return metric;
+}
+
+/**
+ * The score `nearest()` reports, as a fragment for `sql\`...\``: cosine
+ * similarity or inner product (higher is closer), or Euclidean distance for
+ * "l2" (lower is closer), spelled for the engine's dialect. The column and
+ * query vector are checked now, before anything is sent. On IRIS, limit
+ * with `SELECT TOP k`: the form an HNSW index serves.
+ *
+ * ```ts
+ * const q = await embed("tea");
+ * await engine.execute(sql`SELECT id, ${similarity(docs, "embedding", q)} AS score FROM docs
+ *   WHERE lang = ${"en"} ORDER BY ${nearestOrder(docs, "embedding", q)} LIMIT 5`);
+ * ```
+ */
+export function similarity<T extends AnyTable>(
+  table: T,
+  column: VectorColumnName<T>,
+  query: ArrayLike<number>,
+  options: VectorMetric | VectorExpressionOptions = "cosine",
+): Compilable {
+  const e = vectorExpression("similarity()", table, column, query, options);
+  return dialectSql((d, param) => d.vectorScoreSql(e.columnSql, e.spec, e.metric, e.query, param));
+}
+
+/**
+ * ORDER BY text, direction included, that puts the closest rows first for a
+ * metric, in the form an HNSW index serves (a pgvector distance ascending;
+ * on IRIS the similarity function descending). Use it after `ORDER BY`.
+ */
+export function nearestOrder<T extends AnyTable>(
+  table: T,
+  column: VectorColumnName<T>,
+  query: ArrayLike<number>,
+  options: VectorMetric | VectorExpressionOptions = "cosine",
+): Compilable {
+  const e = vectorExpression("nearestOrder()", table, column, query, options);
+  return dialectSql((d, param) => d.vectorOrderSql(e.columnSql, e.spec, e.metric, e.query, param));
+}
+
+function vectorExpression(
+  what: string,
+  table: AnyTable,
+  column: string,
+  query: ArrayLike<number>,
+  options: VectorMetric | VectorExpressionOptions,
+) {
+  const opts = typeof options === "string" ? { metric: options } : options ?? {};
+  const { name, spec } = vectorColumn(table, column, what);
+  const vector = validateVector(query, spec.dimensions, `query vector for ${table.name}.${name}`);
+  const metric = checkMetric(opts.metric ?? "cosine");
+  const columnSql = (opts.alias === undefined ? "" : quoteIdent(opts.alias) + ".") + quoteIdent(name);
+  return { spec, metric, query: vector, columnSql };
+}
+
+/**
+ * A fragment spelled by the dialect's vector hooks. The hooks bind values
+ * through a ParamFn, in text order; each becomes a NUL marker (NUL appears in
+ * no identifier), and the text split at the markers is an sql`...` fragment,
+ * which numbers the placeholders wherever it lands in the query.
+ */
+function dialectSql(spell: (dialect: Dialect, param: ParamFn) => string): Compilable {
+  return new DialectFragment((target) => {
+    const dialect = target as Partial<Dialect>;
+    if (typeof dialect.vectorScoreSql !== "function") {
+      throw new ValidationError("Vector expressions compile only for an engine's dialect");
+    }
+    const values: unknown[] = [];
+    const text = spell(dialect as Dialect, (value) => {
+      values.push(value);
+      return MARK;
+    });
+    return new SqlFragment(text.split(MARK), values);
+  });
+}
+
+const MARK = "\u0000";
