@@ -309,7 +309,21 @@ export function updateStatement(
   let text = `UPDATE ${dialect.tableRef(table.name, table.schema ?? schema)} SET ${sets.join(", ")}`;
   const w = compileWhere(dialect, table, where, params);
   if (w) text += " WHERE " + w;
+  else refuseUndefinedOnly(where, "update", table);
   return { text, params: params.values };
+}
+
+/**
+ * `{ id: undefined }` compiles to no condition at all; for UPDATE and DELETE
+ * that would hit every row, which is never what `{ id: maybeUndefined }` meant.
+ */
+function refuseUndefinedOnly(where: unknown, verb: "update" | "delete", table: AnyTable): void {
+  if (isPlainObject(where) && Object.keys(where).length > 0) {
+    throw new ValidationError(
+      `${verb} on table ${table.name}: every value in where is undefined, so it would ${verb} every row; ` +
+        `pass {} to ${verb} every row`,
+    );
+  }
 }
 
 export function deleteStatement(dialect: Dialect, table: AnyTable, schema: string, where: unknown): Statement {
@@ -320,6 +334,7 @@ export function deleteStatement(dialect: Dialect, table: AnyTable, schema: strin
   let text = `DELETE FROM ${dialect.tableRef(table.name, table.schema ?? schema)}`;
   const w = compileWhere(dialect, table, where, params);
   if (w) text += " WHERE " + w;
+  else refuseUndefinedOnly(where, "delete", table);
   return { text, params: params.values };
 }
 

@@ -315,6 +315,18 @@ for (const backend of BACKENDS) {
           `delete on table ${notes.name} needs a where; pass {} to delete every row`,
         ],
         [
+          "a delete whose where values are all undefined (it would delete every row)",
+          (s) => s.delete(notes, { id: undefined }),
+          `delete on table ${notes.name}: every value in where is undefined, so it would delete every row; ` +
+          `pass {} to delete every row`,
+        ],
+        [
+          "an update whose where values are all undefined (it would update every row)",
+          (s) => s.update(notes, { title: undefined, rank: undefined }, { body: "x" }),
+          `update on table ${notes.name}: every value in where is undefined, so it would update every row; ` +
+          `pass {} to update every row`,
+        ],
+        [
           "an unknown orderBy column",
           (s) => s.find(notes, { orderBy: { nope: "asc" } as never }),
           `Unknown column "nope" in orderBy on table ${notes.name}. Columns: ${notes.columnNames.join(", ")}`,
