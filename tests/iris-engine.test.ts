@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   col,
+  ConnectionError,
   createEngine,
   type Engine,
   ForeignKeyViolationError,
@@ -109,6 +110,20 @@ describe("engine on iris:// (iris-pgwire emulator, not IRIS)", () => {
       assert.equal((await custom.execute("SELECT 2 AS two")).scalar(), 2);
     } finally {
       await custom.dispose();
+    }
+  });
+
+  it("TLS 'require' cannot connect: iris-pgwire has no TLS (ConnectionError after connectTimeout)", async () => {
+    const tls = createEngine(emu.url, { ssl: "require", pool: { connectTimeout: 500 } });
+    try {
+      await assert.rejects(tls.execute("SELECT 1 AS one"), (e: unknown) => {
+        assert.ok(e instanceof ConnectionError, `expected ConnectionError, got ${e}`);
+        assert.equal(e.code, "CONNECT_TIMEOUT");
+        assert.match(e.message, /^Could not use the database connection to 127\.0\.0\.1:\d+: connect timeout passed/);
+        return true;
+      });
+    } finally {
+      await tls.dispose();
     }
   });
 
