@@ -224,7 +224,7 @@ describe("engine on iris:// (iris-pgwire emulator, not IRIS)", () => {
     await assert.rejects(
       engine.begin(() => {}, { isolationLevel: "serializable" }),
       (e: unknown) => {
-        assert.ok(e instanceof TypeError);
+        assert.ok(e instanceof UnsupportedFeatureError);
         assert.equal(
           (e as Error).message,
           'IRIS supports isolation levels "read uncommitted" and "read committed", not "serializable"',

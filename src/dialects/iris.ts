@@ -154,7 +154,7 @@ export const irisDialect: Dialect = {
     if (level) {
       // IRIS knows READ UNCOMMITTED, READ COMMITTED and READ VERIFIED.
       if (level !== "read uncommitted" && level !== "read committed") {
-        throw new TypeError(
+        throw new UnsupportedFeatureError(
           `IRIS supports isolation levels "read uncommitted" and "read committed", not ${JSON.stringify(level)}`,
         );
       }

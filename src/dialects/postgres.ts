@@ -2,7 +2,7 @@
  * PostgreSQL (and PGlite) spelling. pgvector supplies vectors.
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import { classForSqlstate, type IrisqlError, QueryTimeoutError, UnsupportedFeatureError } from "../errors.ts";
+import { classForSqlstate, type IrisqlError, QueryTimeoutError, UnsupportedFeatureError, ValidationError } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 import { encodeVector } from "../vector.ts";
@@ -225,6 +225,10 @@ export const postgresDialect: Dialect = {
 
 function isolation(level: string): string {
   const s = ISOLATION[level];
-  if (!s) throw new TypeError(`Unknown isolation level ${JSON.stringify(level)}`);
+  if (!s) {
+    throw new ValidationError(
+      `Unknown isolation level ${JSON.stringify(level)}: use "read uncommitted", "read committed", "repeatable read" or "serializable"`,
+    );
+  }
   return s;
 }
