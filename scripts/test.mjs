@@ -47,6 +47,7 @@ const RUNNERS = {
 };
 
 function strip(s) {
+  // deno-lint-ignore no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, "");
 }
 function last(out, re) {

@@ -100,7 +100,9 @@ const OPTION_KEYS = ["pool", "prepare", "statementTimeout", "schema", "ssl", "ap
 
 /** Replace the password in anything URL-shaped. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^@/?#]*@/i, "$1***@");
+  // Up to the last "@": a password may hold unescaped "@", "/", "?" or "#" (a user's
+  // mistake, but then the URL is shown in an error message and must still hide it).
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[\s\S]*@/i, "$1***@");
 }
 
 export function resolveConfig(url: string, options: EngineOptions = {}): ResolvedConfig {
@@ -178,8 +180,9 @@ function parseNetwork(url: string, shown: string, dialect: Dialect): { target: T
   try {
     u = new URL(url);
   } catch {
-    const port = /:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/.exec(url.replace(/\/\/[^@/?#]*@/, "//"))?.[1];
-    const why = port !== undefined && !/^\d{1,5}$/.test(port)
+    // Read from the redacted form: a password with an unescaped "/" would otherwise pass for a port.
+    const port = /:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/.exec(shown.replace(/\/\/[^@/?#]*@/, "//"))?.[1];
+    const why = port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
       ? `the port ${JSON.stringify(port)} is not a number from 1 to 65535`
       : "it is not a valid URL";
     throw new ConfigError(`Cannot read ${shown}: ${why}. Accepted forms: ${FORMS}`);
@@ -189,18 +192,27 @@ function parseNetwork(url: string, shown: string, dialect: Dialect): { target: T
     throw new ConfigError(`Cannot read ${shown}: the port must be a number from 1 to 65535. Accepted forms: ${FORMS}`);
   }
   if (!u.hostname) throw new ConfigError(`Cannot read ${shown}: no host. Accepted forms: ${FORMS}`);
-  const database = decodeURIComponent(u.pathname.replace(/^\//, "")) || (dialect.name === "iris" ? "USER" : "");
-  return {
-    target: {
-      kind: "network",
-      host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port,
-      database,
-      user: decodeURIComponent(u.username) || (dialect.name === "iris" ? "_SYSTEM" : "postgres"),
-      password: decodeURIComponent(u.password),
-    },
-    query: u.searchParams,
+  const database = decodePart(u.pathname.replace(/^\//, ""), "database name", shown) ||
+    (dialect.name === "iris" ? "USER" : "");
+  const target: Target = {
+    kind: "network",
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port,
+    database,
+    user: decodePart(u.username, "user name", shown) || (dialect.name === "iris" ? "_SYSTEM" : "postgres"),
+    password: "",
   };
+  // Not enumerable: logging or serialising engine.config must not show it.
+  Object.defineProperty(target, "password", { value: decodePart(u.password, "password", shown), enumerable: false });
+  return { target, query: u.searchParams };
+}
+
+function decodePart(raw: string, what: string, shown: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ConfigError(`Cannot read ${shown}: the ${what} has a malformed %-escape. Accepted forms: ${FORMS}`);
+  }
 }
 
 function parsePglite(url: string, shown: string): { target: Target; query: URLSearchParams } {

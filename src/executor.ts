@@ -77,30 +77,51 @@ export class Executor {
   }
 
   /** Run compiled SQL: the common path for everything above the adapter. */
-  async run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
+  run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
     const ctx = this.ctx;
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
     const opts: RunOptions = { signal, prepare, simple };
     const started = ctx.config.onQuery ? now() : 0;
+    let sent: Promise<RawResult>;
+    try {
+      sent = ctx.clientTimeout > 0 ? this.#runTimed(text, params, opts) : this.runner.run(text, params, opts);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    // One `then` instead of an async frame: every statement passes here (bench/).
+    return sent.then(
+      (raw) => this.#result<R>(raw, text, params.length, started),
+      (error) => this.#retryOrFail<R>(error, text, params, opts, started),
+    );
+  }
+
+  /** A read that hit a dead pooled connection is sent once more; anything else fails. */
+  async #retryOrFail<R>(
+    error: unknown,
+    text: string,
+    params: readonly unknown[],
+    opts: RunOptions,
+    started: number,
+  ): Promise<Result<R>> {
+    if (!(this.retryReads && isRetryable(error) && isReadOnlySql(text))) {
+      throw this.#failed(error, text, params.length, started);
+    }
     let raw: RawResult;
     try {
-      raw = ctx.clientTimeout > 0 ? await this.#runTimed(text, params, opts) : await this.runner.run(text, params, opts);
-    } catch (error) {
-      if (this.retryReads && isRetryable(error) && isReadOnlySql(text)) {
-        try {
-          raw = await this.runner.run(text, params, opts);
-        } catch (again) {
-          throw this.#failed(again, text, params.length, started);
-        }
-      } else {
-        throw this.#failed(error, text, params.length, started);
-      }
+      raw = await this.runner.run(text, params, opts);
+    } catch (again) {
+      throw this.#failed(again, text, params.length, started);
     }
+    return this.#result<R>(raw, text, params.length, started);
+  }
+
+  #result<R>(raw: RawResult, text: string, paramCount: number, started: number): Result<R> {
+    const ctx = this.ctx;
     ctx.counters.queries++;
     const rowCount = raw.command === "SELECT" || raw.columns.length > 0
       ? raw.rows.length
       : ctx.dialect.rowCount(raw.command, raw.count);
-    if (ctx.config.onQuery) report(ctx, { sql: text, paramCount: params.length, durationMs: now() - started, rowCount });
+    if (ctx.config.onQuery) report(ctx, { sql: text, paramCount, durationMs: now() - started, rowCount });
     return new Result<R>(raw.rows as R[], rowCount, raw.columns, raw.command);
   }
 

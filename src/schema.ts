@@ -133,33 +133,33 @@ function positiveInt(what: string, n: unknown, max: number): number {
 
 /** Column constructors. */
 export const col = {
-  integer: () => make<number>("integer"),
-  smallint: () => make<number>("smallint"),
+  integer: (): Column<number> => make<number>("integer"),
+  smallint: (): Column<number> => make<number>("smallint"),
   /** 64-bit integer; read as number (exact to 2^53) or, with { mode: "bigint" }, as bigint. */
-  bigint: <M extends "number" | "bigint" = "number">(options?: { mode?: M }) =>
+  bigint: <M extends "number" | "bigint" = "number">(options?: { mode?: M }): Column<M extends "bigint" ? bigint : number> =>
     make<M extends "bigint" ? bigint : number>("bigint", { bigintMode: options?.mode ?? "number" }),
-  double: () => make<number>("double"),
+  double: (): Column<number> => make<number>("double"),
   /** Exact decimal, read and written as a string to keep every digit. */
-  numeric: (precision: number, scale = 0) => {
+  numeric: (precision: number, scale = 0): Column<string> => {
     positiveInt("numeric precision", precision, 1000);
     if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
       throw new ConfigError(`numeric scale must be a whole number from 0 to the precision (${precision}), got ${scale}`);
     }
     return make<string>("numeric", { precision, scale });
   },
-  varchar: (length: number) => make<string>("varchar", { length: positiveInt("varchar length", length, 3_641_144) }),
+  varchar: (length: number): Column<string> => make<string>("varchar", { length: positiveInt("varchar length", length, 3_641_144) }),
   /** Long text. On IRIS a VARCHAR(65535), so it can be compared and searched. */
-  text: () => make<string>("text"),
-  boolean: () => make<boolean>("boolean"),
+  text: (): Column<string> => make<string>("text"),
+  boolean: (): Column<boolean> => make<boolean>("boolean"),
   /** A calendar day, as "YYYY-MM-DD". */
-  date: () => make<string>("date"),
+  date: (): Column<string> => make<string>("date"),
   /** A point in time, as a Date. Stored as UTC (`withTimezone` uses timestamptz on PostgreSQL). */
-  timestamp: (options?: { withTimezone?: boolean }) =>
+  timestamp: (options?: { withTimezone?: boolean }): Column<Date> =>
     make<Date>("timestamp", { withTimezone: options?.withTimezone ?? false }),
-  json: <T = unknown>() => make<T>("json"),
-  uuid: () => make<string>("uuid"),
+  json: <T = unknown>(): Column<T> => make<T>("json"),
+  uuid: (): Column<string> => make<string>("uuid"),
   /** A vector of `dimensions` numbers (pgvector `vector(n)`, IRIS `VECTOR(DOUBLE, n)`). */
-  vector: (dimensions: number, options?: { element?: VectorElement }) => {
+  vector: (dimensions: number, options?: { element?: VectorElement }): Column<number[]> => {
     const element = options?.element ?? "double";
     if (element !== "double" && element !== "float") {
       throw new ConfigError(`vector element must be "double" or "float", got ${JSON.stringify(element)}`);
@@ -325,6 +325,8 @@ export function table<Name extends string, Cols extends ColumnMap>(
 type ValueOf<C> = C extends Column<infer T, infer NN, boolean> ? (NN extends true ? T : T | null) : never;
 type IsOptional<C> = C extends Column<unknown, infer NN, infer O> ? (O extends true ? true : NN extends true ? false : true)
   : never;
+// Flattens intersections so editors show one object type.
+// deno-lint-ignore ban-types
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** A row as read back: every column, NULL-able unless NOT NULL. */

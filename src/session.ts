@@ -17,15 +17,17 @@ import { ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
 import type { AnyTable, InferInsert, InferRow } from "./schema.ts";
 import {
+  batchInserts,
+  cachedSelectStatement,
   decodeRows,
   deleteStatement,
   type FindOptions,
   insertStatement,
-  keyWhere,
-  multiRowInserts,
+  keyStatement,
   nearestStatement,
   type NearestOptions,
   normalizeRow,
+  normalizeRows,
   selectStatement,
   type Statement,
   updateStatement,
@@ -176,6 +178,15 @@ export class Session {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new ValidationError(`chunkSize must be a whole number >= 1, got ${String(options.chunkSize)}`);
     }
+    const d = this.#ctx.dialect;
+    if (d.supportsMultiRowInsert) {
+      // Every row is checked first; then each chunk is sent as soon as it is built.
+      const batch = normalizeRows(table, rows, "insertMany");
+      if (batch.count === 0) return { count: 0 };
+      const tx = await this.#transaction();
+      await tx.savepoint(() => tx.pipelineAsBuilt(batchInserts(d, table, this.#schema, batch, chunkSize)));
+      return { count: batch.count };
+    }
     const normalized = rows.map((r, i) => {
       try {
         return normalizeRow(table, r, "insertMany", true);
@@ -185,17 +196,11 @@ export class Session {
       }
     });
     if (normalized.length === 0) return { count: 0 };
-    const d = this.#ctx.dialect;
     const tx = await this.#transaction();
     await tx.savepoint(async () => {
-      if (d.supportsMultiRowInsert) {
-        const statements = multiRowInserts(d, table, this.#schema, normalized, chunkSize);
-        await tx.pipeline(statements);
-      } else {
-        for (let i = 0; i < normalized.length; i += PIPELINE_GROUP) {
-          const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) => insertStatement(d, table, this.#schema, row));
-          await tx.pipeline(group);
-        }
+      for (let i = 0; i < normalized.length; i += PIPELINE_GROUP) {
+        const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) => insertStatement(d, table, this.#schema, row));
+        await tx.pipeline(group);
       }
     });
     return { count: normalized.length };
@@ -203,16 +208,21 @@ export class Session {
 
   /** A row by primary key, or undefined. */
   async get<T extends AnyTable>(table: T, key: unknown): Promise<InferRow<T> | undefined> {
-    const rows = await this.find(table, { where: keyWhere(table, key) as Where<T> });
-    return rows[0];
+    this.#guard();
+    // SQL text cached per table: a repeated get() only checks and binds the key (bench/).
+    const stmt = keyStatement(this.#ctx.dialect, table, this.#schema, key);
+    const reader = this.#reader();
+    const r = await (reader instanceof Promise ? await reader : reader).run(stmt.text, stmt.params);
+    return decodeRows(table, r.rows, r.columns)[0] as InferRow<T> | undefined;
   }
 
   /** Rows matching `where`, ordered and limited. */
   async find<T extends AnyTable>(table: T, options: FindOptions<T> = {}): Promise<InferRow<T>[]> {
     this.#guard();
-    const stmt = selectStatement(this.#ctx.dialect, table, this.#schema, options);
-    const exec = await this.#reader();
-    const r = await exec.run(stmt.text, stmt.params);
+    // SQL text cached per query shape: a repeated find() only checks and binds values (bench/).
+    const stmt = cachedSelectStatement(this.#ctx.dialect, table, this.#schema, options);
+    const reader = this.#reader();
+    const r = await (reader instanceof Promise ? await reader : reader).run(stmt.text, stmt.params);
     return decodeRows(table, r.rows, r.columns) as InferRow<T>[];
   }
 
@@ -319,6 +329,11 @@ export class Session {
       await this.#rollback(error);
       this.#closed = true;
       throw error;
+    }
+    if (!this.#tx && !this.#opening) {
+      // Read-only unit: no transaction was opened, nothing to commit or release.
+      this.#closed = true;
+      return result;
     }
     try {
       await this.commit();

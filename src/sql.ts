@@ -334,6 +334,7 @@ export class DialectFragment<T extends CompileTarget = CompileTarget> implements
   }
 }
 
+// deno-lint-ignore no-control-regex
 const IDENT_OK = /^[^\u0000"]{1,128}$/;
 
 /** Quote an identifier (`"name"`, `"schema"."name"` for `["schema", "name"]`). */

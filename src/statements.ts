@@ -138,13 +138,74 @@ export function compileWhere(
   return parts.join(" AND ");
 }
 
+/** Per column, the spec comparison values are checked against (made once, not per call). */
+const whereSpecs = new WeakMap<ColumnSpec, ColumnSpec>();
+
 function normalizeForWhere(spec: ColumnSpec, value: unknown, at: string): unknown {
   if (value === null) throw new ValidationError(`where ${at}: use null only with eq/ne or { column: null }`);
   // A comparison value need not respect NOT NULL or length limits of stored values.
-  return normalize({ ...spec, notNull: false, length: undefined }, value, `where ${at}`);
+  let relaxed = whereSpecs.get(spec);
+  if (!relaxed) whereSpecs.set(spec, relaxed = { ...spec, notNull: false, length: undefined });
+  return normalize(relaxed, value, `where ${at}`);
 }
 
 // --- values ----------------------------------------------------------------
+
+/** A key of a row of values, resolved on its table. */
+interface RowColumn {
+  name: string;
+  /** Position in table.columnNames. */
+  index: number;
+  spec: ColumnSpec;
+  /** "docs.title", for error messages. */
+  at: string;
+}
+
+/** Per table, what checking rows of values needs; made once (insertMany checks every row). */
+interface RowPlan {
+  /** By the key a caller used (declared name, or another casing); null: not a column. */
+  byKey: Map<string, RowColumn | null>;
+  /** Generated uuid columns (indexes): filled in when left out. */
+  uuids: number[];
+  /** NOT NULL columns without a default or generator (indexes): required on insert. */
+  required: number[];
+}
+
+const rowPlans = new WeakMap<AnyTable, RowPlan>();
+
+function rowPlan(table: AnyTable): RowPlan {
+  let plan = rowPlans.get(table);
+  if (!plan) {
+    const specs = table.columnNames.map((n) => table.columns[n].spec);
+    const indexes = (keep: (spec: ColumnSpec) => boolean) =>
+      specs.flatMap((spec, i) => (keep(spec) ? [i] : []));
+    plan = {
+      byKey: new Map(),
+      uuids: indexes((spec) => spec.generated && spec.kind === "uuid"),
+      required: indexes((spec) => spec.notNull && !spec.generated && !spec.hasDefault && !spec.defaultNow),
+    };
+    rowPlans.set(table, plan);
+  }
+  return plan;
+}
+
+/** The column a key of a row names, or the usual unknown-column ValidationError. */
+function rowColumn(table: AnyTable, plan: RowPlan, key: string, what: string): RowColumn {
+  let column = plan.byKey.get(key);
+  if (column === undefined) {
+    const name = table.declaredName(key);
+    column = name !== undefined && Object.hasOwn(table.columns, name)
+      ? { name, index: table.columnNames.indexOf(name), spec: table.columns[name].spec, at: `${table.name}.${name}` }
+      : null;
+    // Keys come from callers' objects: remember a bounded number of them.
+    if (plan.byKey.size < 1024) plan.byKey.set(key, column);
+  }
+  if (!column) {
+    table.column(key, `${what} on table ${table.name}`);
+    throw new ValidationError(`Unknown column ${JSON.stringify(key)} in ${what} on table ${table.name}`);
+  }
+  return column;
+}
 
 /** Check and convert a row of values for insert/update. Unknown columns are an error. */
 export function normalizeRow(
@@ -154,23 +215,77 @@ export function normalizeRow(
   fillGenerated: boolean,
 ): Map<string, unknown> {
   if (!isPlainObject(values)) throw new ValidationError(`${what} needs an object of column values`);
+  const plan = rowPlan(table);
   const out = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(values)) {
+  for (const key of Object.keys(values)) {
+    const value = values[key];
     if (value === undefined) continue;
-    table.column(key, `${what} on table ${table.name}`);
-    const name = table.declaredName(key)!;
-    out.set(name, normalize(table.columns[name].spec, value, `${table.name}.${name}`));
+    const column = rowColumn(table, plan, key, what);
+    out.set(column.name, normalize(column.spec, value, column.at));
   }
   if (fillGenerated) {
-    for (const name of table.columnNames) {
-      const spec = table.columns[name].spec;
-      if (!out.has(name) && spec.generated && spec.kind === "uuid") out.set(name, crypto.randomUUID());
-      if (!out.has(name) && spec.notNull && !spec.generated && !spec.hasDefault && !spec.defaultNow) {
-        throw new ValidationError(`${table.name}.${name} is required (NOT NULL, no default)`);
-      }
+    for (const i of plan.uuids) {
+      const name = table.columnNames[i];
+      if (!out.has(name)) out.set(name, crypto.randomUUID());
+    }
+    for (const i of plan.required) {
+      const name = table.columnNames[i];
+      if (!out.has(name)) throw new ValidationError(`${table.name}.${name} is required (NOT NULL, no default)`);
     }
   }
   return out;
+}
+
+/** A column a row leaves out: it gets its DEFAULT. */
+const LEFT_OUT: unique symbol = Symbol("irisql.leftOut");
+
+/**
+ * insertMany's rows, checked and converted as normalizeRow does (with the
+ * row number in errors), laid out in one flat array: row r, column c (of
+ * table.columnNames) at r * width + c, LEFT_OUT where the row sets nothing.
+ * A Map or an array per row cost more than checking the values (bench/ case 3).
+ */
+export interface RowBatch {
+  count: number;
+  width: number;
+  values: unknown[];
+  /** Per column of table.columnNames: does any row set it. */
+  used: boolean[];
+}
+
+export function normalizeRows(table: AnyTable, rows: readonly unknown[], what: string): RowBatch {
+  const plan = rowPlan(table);
+  const width = table.columnNames.length;
+  const used = new Array<boolean>(width).fill(false);
+  const values = new Array<unknown>(rows.length * width).fill(LEFT_OUT);
+  for (let r = 0; r < rows.length; r++) {
+    const at = r * width;
+    try {
+      const row = rows[r];
+      if (!isPlainObject(row)) throw new ValidationError(`${what} needs an object of column values`);
+      for (const key in row) {
+        if (!Object.hasOwn(row, key)) continue;
+        const value = row[key];
+        if (value === undefined) continue;
+        const column = rowColumn(table, plan, key, what);
+        values[at + column.index] = normalize(column.spec, value, column.at);
+        used[column.index] = true;
+      }
+      for (const i of plan.uuids) {
+        if (values[at + i] === LEFT_OUT) values[at + i] = crypto.randomUUID();
+        used[i] = true;
+      }
+      for (const i of plan.required) {
+        if (values[at + i] === LEFT_OUT) {
+          throw new ValidationError(`${table.name}.${table.columnNames[i]} is required (NOT NULL, no default)`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(`row ${r}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+  return { count: rows.length, width, values, used };
 }
 
 function selectList(table: AnyTable, columns?: readonly string[]): string {
@@ -216,26 +331,85 @@ export function multiRowInserts(
   rows: Map<string, unknown>[],
   chunkSize: number,
 ): Statement[] {
-  const names = table.columnNames.filter((n) => rows.some((r) => r.has(n)));
-  if (names.length === 0) return rows.map(() => insertStatement(dialect, table, schema, new Map()));
-  const perChunk = Math.max(1, Math.min(chunkSize, Math.floor(65534 / names.length)));
+  const names = table.columnNames;
+  const values = rows.flatMap((row) => names.map((n) => (row.has(n) ? row.get(n) : LEFT_OUT)));
+  const batch = { count: rows.length, width: names.length, values, used: names.map((n) => rows.some((r) => r.has(n))) };
+  return [...batchInserts(dialect, table, schema, batch, chunkSize)];
+}
+
+/**
+ * multiRowInserts for a RowBatch, one statement at a time, so each can be
+ * sent while the next is built.
+ */
+export function* batchInserts(
+  dialect: Dialect,
+  table: AnyTable,
+  schema: string,
+  batch: RowBatch,
+  chunkSize: number,
+): Generator<Statement> {
+  const { count, width, values } = batch;
+  const cols = batch.used.flatMap((u, i) => (u ? [i] : []));
+  if (cols.length === 0) {
+    for (let i = 0; i < count; i++) yield insertStatement(dialect, table, schema, new Map());
+    return;
+  }
+  const names = cols.map((i) => table.columnNames[i]);
+  const specs = names.map((n) => table.columns[n].spec);
+  const perChunk = Math.max(1, Math.min(chunkSize, Math.floor(65534 / cols.length)));
   const target = dialect.tableRef(table.name, table.schema ?? schema);
   const head = `INSERT INTO ${target} (${names.map(quoteIdent).join(", ")}) VALUES `;
-  const out: Statement[] = [];
-  for (let start = 0; start < rows.length; start += perChunk) {
-    const params = new Params(dialect);
-    const tuples: string[] = [];
-    for (const row of rows.slice(start, start + perChunk)) {
-      const vals = names.map((n) => {
-        if (!row.has(n)) return "DEFAULT";
-        const spec = table.columns[n].spec;
-        return dialect.valueSql(spec, params.add(dialect.encode(spec, row.get(n))));
-      });
-      tuples.push("(" + vals.join(", ") + ")");
+  // The VALUES text of a chunk whose rows all set every column depends only on its row
+  // count: built once, and the same text lets the driver reuse one prepared statement.
+  const fullText = new Map<number, string>();
+  // Plain loops: this runs for every value of every row (bench/ case 3).
+  for (let start = 0; start < count; start += perChunk) {
+    const end = Math.min(count, start + perChunk);
+    const params: unknown[] = [];
+    let full = true;
+    for (let r = start; r < end && full; r++) {
+      for (let c = 0; c < cols.length && full; c++) full = values[r * width + cols[c]] !== LEFT_OUT;
     }
-    out.push({ text: head + tuples.join(", "), params: params.values });
+    if (full) {
+      params.length = (end - start) * cols.length;
+      let k = 0;
+      for (let r = start; r < end; r++) {
+        for (let c = 0; c < cols.length; c++) params[k++] = dialect.encode(specs[c], values[r * width + cols[c]]);
+      }
+      let text = fullText.get(end - start);
+      if (text === undefined) fullText.set(end - start, text = head + tuples(dialect, specs, end - start));
+      yield { text, params };
+      continue;
+    }
+    let text = head;
+    for (let r = start; r < end; r++) {
+      text += r === start ? "(" : ", (";
+      for (let c = 0; c < cols.length; c++) {
+        if (c > 0) text += ", ";
+        const value = values[r * width + cols[c]];
+        if (value === LEFT_OUT) {
+          text += "DEFAULT";
+          continue;
+        }
+        params.push(dialect.encode(specs[c], value));
+        text += dialect.valueSql(specs[c], "$" + params.length);
+      }
+      text += ")";
+    }
+    yield { text, params };
   }
-  return out;
+}
+
+/** `($1, $2), ($3, $4), …` for `count` rows of these columns. */
+function tuples(dialect: Dialect, specs: readonly ColumnSpec[], count: number): string {
+  const parts = new Array<string>(count);
+  let n = 0;
+  for (let r = 0; r < count; r++) {
+    const vals = new Array<string>(specs.length);
+    for (let c = 0; c < specs.length; c++) vals[c] = dialect.valueSql(specs[c], "$" + ++n);
+    parts[r] = "(" + vals.join(", ") + ")";
+  }
+  return parts.join(", ");
 }
 
 export interface FindOptions<T extends AnyTable> {
@@ -287,6 +461,233 @@ function orderBySql(table: AnyTable, orderBy: Record<string, unknown> | undefine
     return quoteIdent(table.declaredName(key)!) + (dir === "desc" ? " DESC" : " ASC");
   });
   return parts.length > 0 ? " ORDER BY " + parts.join(", ") : "";
+}
+
+// --- compiled SELECT cache (get / find) ----------------------------------------
+
+interface CachedSelect {
+  text: string;
+  /** Values after the where values (limit/offset): constant for one shape. */
+  tail: unknown[];
+}
+
+/** SELECT text per dialect, table, schema and query shape. */
+const selectCache = new WeakMap<Dialect, WeakMap<AnyTable, Map<string, CachedSelect>>>();
+/** Shapes kept per table; beyond this the table's cache starts over. */
+const SELECT_CACHE_LIMIT = 256;
+
+/**
+ * selectStatement, with the SQL text built once per query shape (columns,
+ * operators, orderBy, limit/offset, `in` lengths) and reused: a repeated
+ * find() only checks and converts its values, as the builder would (bench/
+ * measured the builder at 5-15% of a primary-key read). Anything the fast walk
+ * does not recognise goes through the full builder, which produces the
+ * errors; a shape is cached only once the builder has accepted it and bound
+ * the same values in the same order.
+ */
+export function cachedSelectStatement<T extends AnyTable>(
+  dialect: Dialect,
+  table: T,
+  schema: string,
+  options: FindOptions<T> = {},
+): Statement {
+  const values: unknown[] = [];
+  const shape = selectShape(dialect, table, options, values);
+  if (shape === undefined) return selectStatement(dialect, table, schema, options);
+  const hit = cachedSelect(dialect, table, schema, shape);
+  if (hit) return bindCached(hit, values);
+  return remember(dialect, table, schema, shape, values, selectStatement(dialect, table, schema, options));
+}
+
+/**
+ * get(table, key): the cached SELECT by a one-column primary key, binding
+ * the checked key. Composite keys and bad keys take find()'s path (and its
+ * errors).
+ */
+export function keyStatement<T extends AnyTable>(dialect: Dialect, table: T, schema: string, key: unknown): Statement {
+  const pk = table.primaryKey;
+  if (pk.length !== 1 || key === undefined || key === null || isPlainObject(key)) {
+    return cachedSelectStatement(dialect, table, schema, { where: keyWhere(table, key) as Where<T> });
+  }
+  const column = whereColumn(table, pk[0])!;
+  const values: unknown[] = [];
+  pushWhereValue(dialect, column, key, values);
+  // "\0get" never starts a selectShape (those start with "{").
+  const hit = cachedSelect(dialect, table, schema, "\0get");
+  if (hit) return bindCached(hit, values);
+  const built = selectStatement(dialect, table, schema, { where: { [pk[0]]: key } as Where<T> });
+  return remember(dialect, table, schema, "\0get", values, built);
+}
+
+function shapesOf(dialect: Dialect, table: AnyTable): Map<string, CachedSelect> {
+  let byTable = selectCache.get(dialect);
+  if (!byTable) selectCache.set(dialect, byTable = new WeakMap());
+  let shapes = byTable.get(table);
+  if (!shapes) byTable.set(table, shapes = new Map());
+  return shapes;
+}
+
+function cachedSelect(dialect: Dialect, table: AnyTable, schema: string, shape: string): CachedSelect | undefined {
+  return shapesOf(dialect, table).get(schema + "\0" + shape);
+}
+
+function bindCached(hit: CachedSelect, values: unknown[]): Statement {
+  return { text: hit.text, params: hit.tail.length > 0 ? values.concat(hit.tail) : values };
+}
+
+function remember(
+  dialect: Dialect,
+  table: AnyTable,
+  schema: string,
+  shape: string,
+  values: unknown[],
+  built: Statement,
+): Statement {
+  if (values.length <= built.params.length && values.every((v, i) => Object.is(v, built.params[i]))) {
+    const shapes = shapesOf(dialect, table);
+    if (shapes.size >= SELECT_CACHE_LIMIT) shapes.clear();
+    shapes.set(schema + "\0" + shape, { text: built.text, tail: built.params.slice(values.length) });
+  }
+  return built;
+}
+
+/** A name in a shape key: length-prefixed, so no choice of names can make two shapes collide. */
+function token(name: string): string {
+  return "\0" + name.length + ":" + name;
+}
+
+/**
+ * The shape key of find() options, pushing the where values (checked and
+ * converted) in the order compileWhere binds them; undefined when the full
+ * builder should decide.
+ */
+function selectShape(dialect: Dialect, table: AnyTable, options: FindOptions<AnyTable>, values: unknown[]): string | undefined {
+  if (!isPlainObject(options)) return undefined;
+  const { where, orderBy, limit, offset, columns } = options;
+  // No where and an empty where give the same SQL: both are "{}".
+  let shape = where === undefined || where === null ? "{}" : whereShape(dialect, table, where, values);
+  if (shape === undefined) return undefined;
+  if (orderBy !== undefined) {
+    if (!isPlainObject(orderBy)) return undefined;
+    shape += "\0o";
+    for (const key of Object.keys(orderBy)) {
+      const dir = (orderBy as Record<string, unknown>)[key];
+      if (dir !== "asc" && dir !== "desc") return undefined;
+      shape += token(key) + dir;
+    }
+  }
+  // limit/offset are part of the shape (IRIS spells TOP n into the text); odd ones take the builder.
+  if (limit !== undefined || offset !== undefined) {
+    if (!isCount(limit) || !isCount(offset)) return undefined;
+    shape += "\0l" + String(limit) + "\0f" + String(offset);
+  }
+  if (columns !== undefined) {
+    if (!Array.isArray(columns)) return undefined;
+    shape += "\0c";
+    for (const c of columns) {
+      if (typeof c !== "string") return undefined;
+      shape += token(c);
+    }
+  }
+  return shape;
+}
+
+function isCount(v: unknown): boolean {
+  return v === undefined || (typeof v === "number" && Number.isSafeInteger(v) && v >= 0);
+}
+
+/** A where key resolved on one table, with what checking its values needs; made once per table and key. */
+interface WhereColumn {
+  spec: ColumnSpec;
+  at: string;
+}
+
+const whereColumns = new WeakMap<AnyTable, Map<string, WhereColumn | null>>();
+
+function whereColumn(table: AnyTable, key: string): WhereColumn | undefined {
+  let byKey = whereColumns.get(table);
+  if (!byKey) whereColumns.set(table, byKey = new Map());
+  let hit = byKey.get(key);
+  if (hit === undefined) {
+    const name = table.declaredName(key);
+    hit = name !== undefined && Object.hasOwn(table.columns, name)
+      ? { spec: table.columns[name].spec, at: `${table.name}.${name}` }
+      : null;
+    // Keys come from callers' objects: remember a bounded number of them.
+    if (byKey.size < 1024) byKey.set(key, hit);
+  }
+  return hit ?? undefined;
+}
+
+function pushWhereValue(dialect: Dialect, column: WhereColumn, value: unknown, values: unknown[]): void {
+  values.push(dialect.encode(column.spec, normalizeForWhere(column.spec, value, column.at)));
+}
+
+/** The shape of a where object, pushing its converted values in the order compileWhere binds them. */
+function whereShape(dialect: Dialect, table: AnyTable, where: unknown, values: unknown[]): string | undefined {
+  if (!isPlainObject(where)) return undefined;
+  let shape = "{";
+  for (const key of Object.keys(where)) {
+    const value = where[key];
+    if (value === undefined) continue;
+    if (key === "or" || key === "and") {
+      if (!Array.isArray(value)) return undefined;
+      shape += token(key) + "[";
+      for (const inner of value) {
+        // compileWhere treats a null/undefined branch as "1 = 1".
+        const s = inner === undefined || inner === null ? "-" : whereShape(dialect, table, inner, values);
+        if (s === undefined) return undefined;
+        shape += s + "\0,";
+      }
+      shape += "]";
+      continue;
+    }
+    const column = whereColumn(table, key);
+    if (!column) return undefined;
+    const isOps = isPlainObject(value) && Object.keys(value).length > 0 &&
+      (column.spec.kind !== "json" || Object.keys(value).every((k) => OPERATORS.has(k)));
+    shape += token(key);
+    if (!isOps) {
+      if (value === null) shape += "\0null";
+      else pushWhereValue(dialect, column, value, values);
+      continue;
+    }
+    for (const op of Object.keys(value)) {
+      const operand = (value as Record<string, unknown>)[op];
+      if (operand === undefined) continue;
+      switch (op) {
+        case "eq":
+        case "ne":
+          if (operand !== null) pushWhereValue(dialect, column, operand, values);
+          shape += "\0" + op + (operand === null ? "null" : "");
+          break;
+        case "gt":
+        case "gte":
+        case "lt":
+        case "lte":
+          pushWhereValue(dialect, column, operand, values);
+          shape += "\0" + op;
+          break;
+        case "in":
+          if (!Array.isArray(operand)) return undefined;
+          for (const v of operand) pushWhereValue(dialect, column, v, values);
+          shape += "\0in" + operand.length;
+          break;
+        case "like":
+          if (typeof operand !== "string") return undefined;
+          values.push(operand);
+          shape += "\0like";
+          break;
+        case "isNull":
+          if (typeof operand !== "boolean") return undefined;
+          shape += "\0isNull" + operand;
+          break;
+        default:
+          return undefined;
+      }
+    }
+  }
+  return shape + "}";
 }
 
 export function updateStatement(
@@ -411,15 +812,7 @@ type Decoder = [from: string, to: string, decode: ((raw: unknown) => unknown) | 
  */
 export function decodeRows(table: AnyTable, rows: Record<string, unknown>[], columns: readonly ColumnInfo[]): Record<string, unknown>[] {
   if (rows.length === 0) return rows;
-  const names = columns.length > 0 ? columns.map((c) => c.name) : Object.keys(rows[0]);
-  const decoders: Decoder[] = names.map((from, i) => {
-    const to = table.declaredName(from);
-    if (to === undefined) return [from, from === "score" ? "score" : from, from === "score" ? toNumber : undefined];
-    const spec = table.columns[to].spec;
-    const oid = columns[i]?.typeOid;
-    const jsonParsed = oid === OID.json || oid === OID.jsonb;
-    return [from, to, (raw: unknown) => decode(spec, raw, jsonParsed)];
-  });
+  const decoders = columns.length > 0 ? cachedDecoders(table, columns) : makeDecoders(table, Object.keys(rows[0]), columns);
   const out = new Array<Record<string, unknown>>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const raw = rows[r];
@@ -431,6 +824,35 @@ export function decodeRows(table: AnyTable, rows: Record<string, unknown>[], col
     out[r] = row;
   }
   return out;
+}
+
+/**
+ * Decoders per result column list and table. The postgres.js adapter hands out
+ * the same column list for every run of a prepared statement, so repeated
+ * reads reuse them (bench/: making them cost ~5% of a primary-key read).
+ */
+const decoderCache = new WeakMap<readonly ColumnInfo[], Map<AnyTable, Decoder[]>>();
+
+function cachedDecoders(table: AnyTable, columns: readonly ColumnInfo[]): Decoder[] {
+  let byTable = decoderCache.get(columns);
+  let decoders = byTable?.get(table);
+  if (!decoders) {
+    decoders = makeDecoders(table, columns.map((c) => c.name), columns);
+    if (!byTable) decoderCache.set(columns, byTable = new Map());
+    byTable.set(table, decoders);
+  }
+  return decoders;
+}
+
+function makeDecoders(table: AnyTable, names: readonly string[], columns: readonly ColumnInfo[]): Decoder[] {
+  return names.map((from, i) => {
+    const to = table.declaredName(from);
+    if (to === undefined) return [from, from === "score" ? "score" : from, from === "score" ? toNumber : undefined];
+    const spec = table.columns[to].spec;
+    const oid = columns[i]?.typeOid;
+    const jsonParsed = oid === OID.json || oid === OID.jsonb;
+    return [from, to, (raw: unknown) => decode(spec, raw, jsonParsed)];
+  });
 }
 
 function toNumber(v: unknown): unknown {

@@ -60,6 +60,31 @@ export class Transaction extends Executor {
     }
   }
 
+  /**
+   * pipeline() for statements produced one at a time: each is handed to the
+   * driver as soon as it exists, so the server executes one while the next is
+   * built (insertMany; bench/ case 3). Fails with the first failure in
+   * statement order; counts as pipeline() does.
+   */
+  async pipelineAsBuilt(statements: Iterable<{ text: string; params: readonly unknown[] }>): Promise<void> {
+    this.guard();
+    const sent: Promise<RawResult[]>[] = [];
+    try {
+      for (const statement of statements) {
+        const result = this.conn.pipeline([statement]);
+        result.catch(() => {}); // awaited below, in order
+        sent.push(result);
+        // One microtask: the driver writes what it was just given before the next is built.
+        await null;
+      }
+      for (const result of sent) await result;
+    } catch (error) {
+      this.ctx.counters.errors++;
+      throw error;
+    }
+    this.ctx.counters.queries += sent.length;
+  }
+
   /** @internal Mark finished; the owner sends COMMIT/ROLLBACK. */
   markDone(): void {
     this.#done = true;

@@ -231,12 +231,13 @@ for (const backend of BACKENDS) {
 
 describe("pool limits and timeouts (postgres)", () => {
   it("acquireTimeout gives PoolTimeoutError while every connection is held, then works again", async () => {
-    const engine = engineFor(BACKENDS[0], { pool: { max: 1, acquireTimeout: 200 } });
+    const engine = engineFor(BACKENDS[0], { pool: { max: 1, acquireTimeout: 400 } });
     try {
+      await engine.execute("SELECT 1"); // connected before the clock starts
       const held = await engine.connect();
       const started = Date.now();
       await assert.rejects(engine.execute("SELECT 1"), (e: unknown) =>
-        e instanceof PoolTimeoutError && /No connection became free within 200 ms \(pool max 1/.test((e as Error).message));
+        e instanceof PoolTimeoutError && /No connection became free within 400 ms \(pool max 1/.test((e as Error).message));
       await assert.rejects(engine.begin(() => {}), PoolTimeoutError);
       assert.ok(Date.now() - started < 2000);
       await held.release();
@@ -260,7 +261,8 @@ describe("pool limits and timeouts (postgres)", () => {
 
 describe("pglite single connection", () => {
   it("queues concurrent callers, and a query on the engine inside begin() times out instead of hanging", async () => {
-    const engine = engineFor("pglite://memory", { pool: { acquireTimeout: 300 } });
+    // Generous enough for 50 queued statements on a loaded machine; the deadlock case waits it out once.
+    const engine = engineFor("pglite://memory", { pool: { acquireTimeout: 1500 } });
     try {
       const all = await Promise.all(Array.from({ length: 50 }, (_, i) => engine.execute(text("SELECT :i::int AS i"), { i })));
       assert.deepEqual(all.map((r) => r.scalar()), Array.from({ length: 50 }, (_, i) => i));

@@ -20,6 +20,7 @@ import type {
   ReservedConnection,
   RunOptions,
 } from "./adapter.ts";
+import { type Link, LinkPool } from "./postgresjs-pool.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PostgresJsConfig {
@@ -92,26 +93,21 @@ const REASONS: Record<string, string> = {
 
 export class PostgresJsAdapter implements Adapter {
   readonly kind = "postgresjs" as const;
-  #sql: Sql;
+  #pool: LinkPool;
   #ctx: AdapterContext;
   #config: PostgresJsConfig;
-  #reserved = 0;
-  #waiting = 0;
-  #closed = false;
 
   constructor(config: PostgresJsConfig, ctx: AdapterContext) {
     this.#config = config;
     this.#ctx = ctx;
     const seconds = (ms: number) => (ms > 0 ? ms / 1000 : 0);
-    // deno-lint-ignore no-explicit-any
-    this.#sql = (postgres as any)({
+    const driverOptions = {
       host: config.host,
       port: config.port,
       database: config.database,
       username: config.user,
       password: config.password,
       ssl: config.ssl,
-      max: config.max,
       idle_timeout: config.idleTimeout > 0 ? seconds(config.idleTimeout) : null,
       max_lifetime: config.maxLifetime > 0 ? seconds(config.maxLifetime) : null,
       connect_timeout: seconds(config.connectTimeout),
@@ -125,39 +121,37 @@ export class PostgresJsAdapter implements Adapter {
           { to: Number(oid), from: [Number(oid)], parse },
         ]),
       ),
+    };
+    const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
+    this.#pool = new LinkPool({
+      max: config.max,
+      acquireTimeout: ctx.acquireTimeout,
+      // deno-lint-ignore no-explicit-any
+      open: (onclose) => (postgres as any)({ ...driverOptions, max: 1, onclose }),
+      timeoutError: (ms) => this.#poolTimeout(ms),
+      cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
+      endedError: ended,
     });
   }
 
   run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
-    if (this.#reserved >= this.#config.max) return this.#runWhenFree(text, params, options);
-    return execute(this.#sql, text, params, options, this.#prepare(options), this.#fail);
+    const link = this.#pool.now();
+    if (link) return this.#runOn(link, text, params, options);
+    return this.#pool.acquire(false, options.signal).then((l) => this.#runOn(l, text, params, options));
   }
 
-  /** Every connection is held: the query waits in the driver's queue; bound that wait. */
-  async #runWhenFree(text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
-    this.#waiting++;
-    let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const query = start(this.#sql, text, params, options, this.#prepare(options));
-    const ms = this.#ctx.acquireTimeout;
-    if (ms > 0) {
-      timer = setTimeout(() => {
-        // Not yet handed to a connection: take it out of the queue.
-        if (!query.state) {
-          timedOut = true;
-          query.cancel();
-        }
-      }, ms);
-    }
-    try {
-      return await finish(query, text, options, this.#fail);
-    } catch (error) {
-      if (timedOut) throw this.#poolTimeout(ms);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      this.#waiting--;
-    }
+  #runOn(link: Link, text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
+    return execute(link.sql, text, params, options, this.#prepare(options), this.#fail).then(
+      (result) => {
+        this.#pool.done(link);
+        return result;
+      },
+      (error) => {
+        if (error instanceof ConnectionError) this.#pool.drop(link);
+        this.#pool.done(link);
+        throw error;
+      },
+    );
   }
 
   async *stream(
@@ -166,68 +160,37 @@ export class PostgresJsAdapter implements Adapter {
     batchSize: number,
     options: RunOptions = {},
   ): AsyncGenerator<Record<string, unknown>[]> {
-    yield* streamQuery(this.#sql, text, params, batchSize, options, this.#prepare(options), this.#fail);
+    const link = this.#pool.now() ?? await this.#pool.acquire(false, options.signal);
+    try {
+      yield* streamQuery(link.sql, text, params, batchSize, options, this.#prepare(options), this.#fail);
+    } catch (error) {
+      if (error instanceof ConnectionError) this.#pool.drop(link);
+      throw error;
+    } finally {
+      this.#pool.done(link);
+    }
   }
 
   async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
-    if (this.#closed) throw this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
-    options.signal?.throwIfAborted?.();
-    this.#waiting++;
-    let reserved: Sql;
-    try {
-      reserved = await this.#reserveWithin(this.#ctx.acquireTimeout, options.signal);
-    } finally {
-      this.#waiting--;
-    }
-    this.#reserved++;
-    const conn = new PostgresJsReserved(reserved, this, () => this.#reserved--);
-    if (this.#ctx.prePing) {
+    // With prePing, a connection that fails the ping is dropped and another taken;
+    // each dead one fails once, so max + 1 tries suffice.
+    for (let attempt = 0;; attempt++) {
+      const link = await this.#pool.acquire(true, options.signal);
+      const conn = new PostgresJsReserved(link, this.#pool, this.#fail);
+      if (!this.#ctx.prePing) return conn;
       try {
         await conn.run("SELECT 1", [], { simple: true });
-      } catch {
-        // A dead socket: postgres.js reconnects on the next query; try once more.
-        await conn.run("SELECT 1", [], { simple: true }).catch(async (error) => {
-          await conn.release(true);
-          throw error;
-        });
+        return conn;
+      } catch (error) {
+        await conn.release(true);
+        if (!(error instanceof ConnectionError) || attempt >= this.#config.max) throw error;
       }
     }
-    return conn;
-  }
-
-  #reserveWithin(ms: number, signal?: AbortSignal): Promise<Sql> {
-    const pending: Promise<Sql> = this.#sql.reserve();
-    if (!(ms > 0) && !signal) return pending.catch((e: unknown) => Promise.reject(this.#fail(e, "")));
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const giveUp = (error: IrisqlError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        // The driver cannot withdraw a reserve request; hand the connection back when it comes.
-        pending.then((r: Sql) => r.release(), () => {});
-        reject(error);
-      };
-      const onAbort = () => giveUp(new QueryCancelledError("Cancelled while waiting for a connection"));
-      const timer = ms > 0 ? setTimeout(() => giveUp(this.#poolTimeout(ms)), ms) : undefined;
-      signal?.addEventListener("abort", onAbort, { once: true });
-      pending.then(
-        (r: Sql) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          resolve(r);
-        },
-        (e: unknown) => giveUp(this.#fail(e, "")),
-      );
-    });
   }
 
   #poolTimeout(ms: number): PoolTimeoutError {
     return new PoolTimeoutError(
-      `No connection became free within ${ms} ms (pool max ${this.#config.max}, ${this.#reserved} held by sessions/transactions). ` +
+      `No connection became free within ${ms} ms (pool max ${this.#config.max}, ${this.#pool.held} held by sessions/transactions). ` +
         "Release sessions sooner, raise pool.max, or raise pool.acquireTimeout.",
     );
   }
@@ -287,30 +250,46 @@ export class PostgresJsAdapter implements Adapter {
   }
 
   stats(): PoolStats {
-    return { max: this.#config.max, reserved: this.#reserved, waiting: this.#waiting };
+    return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#sql.end({ timeout: 5 });
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
 
+/**
+ * One connection held by a session, transaction or connect(). Once its socket
+ * closed, every call fails fast: the driver would otherwise reconnect and run the
+ * rest of a transaction on a new session, in autocommit.
+ */
 class PostgresJsReserved implements ReservedConnection {
-  #sql: Sql;
-  #owner: PostgresJsAdapter;
-  #onRelease: () => void;
+  #link: Link;
+  #pool: LinkPool;
+  #fail: (e: unknown, sql: string) => IrisqlError;
   #released = false;
 
-  constructor(sql: Sql, owner: PostgresJsAdapter, onRelease: () => void) {
-    this.#sql = sql;
-    this.#owner = owner;
-    this.#onRelease = onRelease;
+  constructor(link: Link, pool: LinkPool, fail: (e: unknown, sql: string) => IrisqlError) {
+    this.#link = link;
+    this.#pool = pool;
+    this.#fail = fail;
   }
 
+  #gone(): IrisqlError | undefined {
+    if (!this.#link.dead) return undefined;
+    return this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), "");
+  }
+
+  /** A connection failure ends this connection for good; the error goes on to the caller. */
+  #noteFailure = (error: unknown): never => {
+    if (error instanceof ConnectionError) this.#pool.drop(this.#link);
+    throw error;
+  };
+
   run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
-    return execute(this.#sql, text, params, options, options.prepare ?? true, this.#owner.fail);
+    const gone = this.#gone();
+    if (gone) return Promise.reject(gone);
+    return execute(this.#link.sql, text, params, options, options.prepare ?? true, this.#fail).catch(this.#noteFailure);
   }
 
   async *stream(
@@ -319,22 +298,30 @@ class PostgresJsReserved implements ReservedConnection {
     batchSize: number,
     options: RunOptions = {},
   ): AsyncGenerator<Record<string, unknown>[]> {
-    yield* streamQuery(this.#sql, text, params, batchSize, options, options.prepare ?? true, this.#owner.fail);
+    const gone = this.#gone();
+    if (gone) throw gone;
+    try {
+      yield* streamQuery(this.#link.sql, text, params, batchSize, options, options.prepare ?? true, this.#fail);
+    } catch (error) {
+      this.#noteFailure(error);
+    }
   }
 
   async pipeline(
     statements: readonly { text: string; params: readonly unknown[] }[],
     options: RunOptions = {},
   ): Promise<RawResult[]> {
+    const gone = this.#gone();
+    if (gone) throw gone;
     const prepare = options.prepare ?? true;
-    const queries = statements.map((s) => start(this.#sql, s.text, s.params, options, prepare));
+    const queries = statements.map((s) => start(this.#link.sql, s.text, s.params, options, prepare));
     const settled = await Promise.allSettled(
-      queries.map((q, i) => finish(q, statements[i].text, options, this.#owner.fail)),
+      queries.map((q, i) => finish(q, statements[i].text, options, this.#fail)),
     );
     const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failures.length > 0) {
       // The first failure is the cause; later ones are usually "transaction aborted".
-      throw failures[0].reason;
+      this.#noteFailure(failures[0].reason);
     }
     return settled.map((s) => (s as PromiseFulfilledResult<RawResult>).value);
   }
@@ -342,8 +329,7 @@ class PostgresJsReserved implements ReservedConnection {
   release(_broken?: boolean): Promise<void> {
     if (!this.#released) {
       this.#released = true;
-      this.#sql.release();
-      this.#onRelease();
+      this.#pool.release(this.#link);
     }
     return Promise.resolve();
   }
@@ -370,22 +356,33 @@ function execute(
   return finish(start(sql, text, params, options, prepare), text, options, fail);
 }
 
-async function finish(
+function finish(
   query: PendingQuery,
   text: string,
   options: RunOptions,
   fail: (e: unknown, sql: string) => IrisqlError,
 ): Promise<RawResult> {
-  const signal = options.signal;
-  const onAbort = signal ? () => query.cancel() : undefined;
-  if (signal) signal.addEventListener("abort", onAbort!, { once: true });
+  // Hot path (no signal): one native `then` instead of an async frame awaiting the
+  // driver's Promise subclass, which costs extra microtask hops per query (bench/).
+  if (!options.signal) return query.then(toRaw, (error: unknown) => Promise.reject(fail(error, text)));
+  return finishWithSignal(query, text, options.signal, fail);
+}
+
+async function finishWithSignal(
+  query: PendingQuery,
+  text: string,
+  signal: AbortSignal,
+  fail: (e: unknown, sql: string) => IrisqlError,
+): Promise<RawResult> {
+  const onAbort = () => query.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
   try {
     return toRaw(await query);
   } catch (error) {
-    if (signal?.aborted) throw cancelled(signal, error);
+    if (signal.aborted) throw cancelled(signal, error);
     throw fail(error, text);
   } finally {
-    if (signal) signal.removeEventListener("abort", onAbort!);
+    signal.removeEventListener("abort", onAbort);
   }
 }
 
@@ -421,12 +418,32 @@ async function* streamQuery(
   }
 }
 
+/**
+ * Column lists by the driver's own array, which postgres.js keeps per prepared
+ * statement: mapped once, and the same (frozen) list for every run, so callers
+ * can cache by it (decodeRows does).
+ */
+const columnLists = new WeakMap<object, ColumnInfo[]>();
+const NO_COLUMNS: ColumnInfo[] = Object.freeze([]) as unknown as ColumnInfo[];
+
+function columnsOf(driverColumns: { name: string; type: number }[] | undefined): ColumnInfo[] {
+  if (!driverColumns) return NO_COLUMNS;
+  let list = columnLists.get(driverColumns);
+  if (!list) {
+    list = Object.freeze(driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type }))) as ColumnInfo[];
+    columnLists.set(driverColumns, list);
+  }
+  return list;
+}
+
 function toRaw(result: Sql): RawResult {
-  const columns: ColumnInfo[] = result.columns
-    ? result.columns.map((c: { name: string; type: number }) => ({ name: c.name, typeOid: c.type }))
-    : [];
+  const columns = columnsOf(result.columns);
   // A plain array: the driver's Result also carries connection state (pid, cancel key).
-  return { rows: Array.from(result as Record<string, unknown>[]), columns, command: result.command ?? "", count: result.count ?? null };
+  // An indexed copy: Array.from on the driver's Array subclass is ~20x slower (bench/).
+  const n = result.length;
+  const rows = new Array<Record<string, unknown>>(n);
+  for (let i = 0; i < n; i++) rows[i] = result[i];
+  return { rows, columns, command: result.command ?? "", count: result.count ?? null };
 }
 
 function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
