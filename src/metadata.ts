@@ -45,8 +45,8 @@ function meansMissing(error: unknown): boolean {
     (error instanceof QueryError && /does not exist|not found/i.test(error.message));
 }
 
-export async function hasTable(exec: Executor, schema: string, name: string): Promise<boolean> {
-  const q = exec.dialect.hasTableSql(schema, name);
+/** Does the existence query return a row? An error that means "missing" is a no. */
+async function exists(exec: Executor, q: { text: string; params: readonly unknown[] }): Promise<boolean> {
   try {
     const r = await exec.run(q.text, q.params);
     return r.rows.length > 0;
@@ -56,15 +56,12 @@ export async function hasTable(exec: Executor, schema: string, name: string): Pr
   }
 }
 
-export async function hasIndex(exec: Executor, schema: string, table: string, index: string): Promise<boolean> {
-  const q = exec.dialect.hasIndexSql(schema, table, index);
-  try {
-    const r = await exec.run(q.text, q.params);
-    return r.rows.length > 0;
-  } catch (error) {
-    if (meansMissing(error)) return false;
-    throw error;
-  }
+export function hasTable(exec: Executor, schema: string, name: string): Promise<boolean> {
+  return exists(exec, exec.dialect.hasTableSql(schema, name));
+}
+
+export function hasIndex(exec: Executor, schema: string, table: string, index: string): Promise<boolean> {
+  return exists(exec, exec.dialect.hasIndexSql(schema, table, index));
 }
 
 export async function createAll(exec: Executor, schema: string, tables: readonly AnyTable[], options: CreateOptions = {}): Promise<void> {

@@ -3,7 +3,9 @@
  * spelling of types, defaults and identity; the shape of the statement
  * (columns, then PRIMARY KEY, UNIQUE and FOREIGN KEY constraints) is common.
  */
-import type { AnyTable, ColumnSpec } from "../schema.ts";
+import type { ServerErrorInfo } from "../adapters/adapter.ts";
+import type { QueryErrorInfo } from "../errors.ts";
+import type { AnyTable, ColumnSpec, IndexSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 
 export interface DdlSpelling {
@@ -62,4 +64,29 @@ function hash(s: string): string {
 /** A SQL string literal. */
 export function stringLiteral(s: string): string {
   return "'" + s.replace(/'/g, "''") + "'";
+}
+
+export function buildDropTable(d: DdlSpelling, table: AnyTable, schema: string, ifExists: boolean): string {
+  return "DROP TABLE " + (ifExists ? "IF EXISTS " : "") + d.tableRef(table.name, table.schema ?? schema);
+}
+
+/** CREATE [UNIQUE] INDEX on plain columns: the same on both servers. */
+export function buildPlainIndex(index: IndexSpec, target: string): string {
+  return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(index.name)} ON ${target} (${
+    index.columns.map(quoteIdent).join(", ")
+  })`;
+}
+
+/** The fields of a server error that every QueryError carries. */
+export function queryErrorInfo(info: ServerErrorInfo, sql: string, sqlcode?: number): QueryErrorInfo {
+  return {
+    sqlstate: info.sqlstate,
+    sqlcode,
+    detail: info.detail,
+    constraint: info.constraint,
+    table: info.table,
+    column: info.column,
+    sql,
+    cause: info.cause,
+  };
 }

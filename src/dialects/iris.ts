@@ -15,7 +15,14 @@ import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError } from "..
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 import { encodeVector } from "../vector.ts";
-import { buildCreateTable, type DdlSpelling, stringLiteral } from "./ddl.ts";
+import {
+  buildCreateTable,
+  buildDropTable,
+  buildPlainIndex,
+  type DdlSpelling,
+  queryErrorInfo,
+  stringLiteral,
+} from "./ddl.ts";
 import type { BeginOptions, Dialect } from "./dialect.ts";
 import { classForSqlcode, parseSqlcode } from "./iris-errors.ts";
 
@@ -179,22 +186,12 @@ export const irisDialect: Dialect = {
       return new QueryTimeoutError("The statement ran longer than statementTimeout", { cause: info.cause });
     }
     const Class = classForSqlcode(sqlcode);
-    return new Class(info.message, {
-      sqlstate: info.sqlstate,
-      sqlcode,
-      detail: info.detail,
-      constraint: info.constraint,
-      table: info.table,
-      column: info.column,
-      sql,
-      cause: info.cause,
-    });
+    return new Class(info.message, queryErrorInfo(info, sql, sqlcode));
   },
 
   columnType,
   createTableSql: (table, schema, ifNotExists) => buildCreateTable(ddl, table, schema, ifNotExists),
-  dropTableSql: (table, schema, ifExists) =>
-    "DROP TABLE " + (ifExists ? "IF EXISTS " : "") + tableRef(table.name, table.schema ?? schema),
+  dropTableSql: (table, schema, ifExists) => buildDropTable(ddl, table, schema, ifExists),
   // No CREATE INDEX IF NOT EXISTS on IRIS (dialect note §3.2): callers check INFORMATION_SCHEMA first.
   createIndexSql(index, table, schema) {
     const target = tableRef(table.name, table.schema ?? schema);
@@ -211,9 +208,7 @@ export const irisDialect: Dialect = {
         h.m ?? 16
       }, efConstruction=${h.efConstruction ?? 64}, Distance='${distance}')`;
     }
-    return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(index.name)} ON ${target} (${
-      index.columns.map(quoteIdent).join(", ")
-    })`;
+    return buildPlainIndex(index, target);
   },
   // INFORMATION_SCHEMA names compare case-insensitively on IRIS (COLLATION Upper); LOWER() says so
   // explicitly. iris-pgwire may answer a question about a missing table with an error (§2): see hasTable().

@@ -6,7 +6,14 @@ import { classForSqlstate, type IrisqlError, QueryTimeoutError, UnsupportedFeatu
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 import { encodeVector } from "../vector.ts";
-import { buildCreateTable, type DdlSpelling, stringLiteral } from "./ddl.ts";
+import {
+  buildCreateTable,
+  buildDropTable,
+  buildPlainIndex,
+  type DdlSpelling,
+  queryErrorInfo,
+  stringLiteral,
+} from "./ddl.ts";
 import type { BeginOptions, Dialect } from "./dialect.ts";
 
 const ISOLATION: Record<string, string> = {
@@ -132,21 +139,12 @@ export const postgresDialect: Dialect = {
     const Class = classForSqlstate(info.sqlstate);
     const code = info.sqlstate ? ` [SQLSTATE ${info.sqlstate}]` : "";
     const detail = info.detail ? ` (${info.detail})` : "";
-    return new Class(info.message + detail + code, {
-      sqlstate: info.sqlstate,
-      detail: info.detail,
-      constraint: info.constraint,
-      table: info.table,
-      column: info.column,
-      sql,
-      cause: info.cause,
-    });
+    return new Class(info.message + detail + code, queryErrorInfo(info, sql));
   },
 
   columnType,
   createTableSql: (table, schema, ifNotExists) => buildCreateTable(ddl, table, schema, ifNotExists),
-  dropTableSql: (table, schema, ifExists) =>
-    "DROP TABLE " + (ifExists ? "IF EXISTS " : "") + tableRef(table.name, table.schema ?? schema),
+  dropTableSql: (table, schema, ifExists) => buildDropTable(ddl, table, schema, ifExists),
   createIndexSql(index, table, schema) {
     const target = tableRef(table.name, table.schema ?? schema);
     if (index.hnsw) {
@@ -156,9 +154,7 @@ export const postgresDialect: Dialect = {
         OPCLASS[h.metric]
       }) WITH (${withs.join(", ")})`;
     }
-    return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(index.name)} ON ${target} (${
-      index.columns.map(quoteIdent).join(", ")
-    })`;
+    return buildPlainIndex(index, target);
   },
   hasTableSql: (schema, name) => ({
     text: "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
