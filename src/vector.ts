@@ -43,6 +43,16 @@ export function parseVector(raw: unknown): number[] | null {
   if (Array.isArray(raw)) return raw.map(Number);
   if (ArrayBuffer.isView(raw) && !(raw instanceof DataView)) return Array.from(raw as unknown as ArrayLike<number>);
   if (typeof raw !== "string") throw new ValidationError(`Cannot read a vector from ${describe(raw)}`);
+  // pgvector's text form is a JSON array of numbers, which JSON.parse reads about twice as
+  // fast as splitting (bench/ case 5); anything else takes the general path below.
+  if (raw.charCodeAt(0) === 91 /* [ */) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed) && parsed.every((n) => typeof n === "number")) return parsed;
+    } catch {
+      // not JSON: e.g. `[1,,2]` or `[01]`, read (or rejected) below
+    }
+  }
   let s = raw.trim();
   if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
   if (s === "") return [];

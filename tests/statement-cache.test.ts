@@ -70,7 +70,11 @@ for (const backend of BACKENDS) {
         [{ where: { id: { lt: 3 } }, orderBy: { id: "asc" } }, ROWS.slice(0, 2)],
         [{ where: { rank: null } }, []],
         [{ where: { rank: { isNull: false }, flag: true }, orderBy: { id: "desc" }, limit: 2 }, [ROWS[18], ROWS[16]]],
-        [{ where: { rank: { isNull: false }, flag: true }, orderBy: { id: "desc" }, limit: 3 }, [ROWS[18], ROWS[16], ROWS[14]]],
+        [{ where: { rank: { isNull: false }, flag: true }, orderBy: { id: "desc" }, limit: 3 }, [
+          ROWS[18],
+          ROWS[16],
+          ROWS[14],
+        ]],
         [{ where: { or: [{ id: 1 }, { id: 20 }] }, orderBy: { id: "asc" } }, [ROWS[0], ROWS[19]]],
         [{ where: { or: [{ id: 2 }, { name: "n9" }] }, orderBy: { id: "asc" } }, [ROWS[1], ROWS[8]]],
         [{ orderBy: { id: "asc" }, limit: 2, offset: 5 }, ROWS.slice(5, 7)],
@@ -87,7 +91,10 @@ for (const backend of BACKENDS) {
     it("a reused shape still rejects bad values with the builder's errors", async () => {
       await engine.session(async (s) => {
         await s.get(items, 1);
-        await assert.rejects(s.get(items, "x"), validationError(`where ${items.name}.id must be a whole number from -2147483648 to 2147483647, got "x"`));
+        await assert.rejects(
+          s.get(items, "x"),
+          validationError(`where ${items.name}.id must be a whole number from -2147483648 to 2147483647, got "x"`),
+        );
         await assert.rejects(s.get(items, null), validationError(`get on table ${items.name} needs a key value`));
         await s.find(items, { where: { id: { in: [1] } } });
         await assert.rejects(
@@ -143,7 +150,11 @@ describe("cached SELECT text equals the builder's", () => {
       for (const round of [1, 2, 3]) {
         for (const options of shapes) {
           const expected = selectStatement(dialect, items, "app", options);
-          assert.deepEqual(cachedSelectStatement(dialect, items, "app", options), expected, `round ${round}: ${JSON.stringify(options)}`);
+          assert.deepEqual(
+            cachedSelectStatement(dialect, items, "app", options),
+            expected,
+            `round ${round}: ${JSON.stringify(options)}`,
+          );
         }
         for (const key of [1, 7]) {
           assert.deepEqual(

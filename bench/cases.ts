@@ -1,0 +1,389 @@
+/**
+ * The six benchmark cases. Each pairs the raw driver form (the baseline, as a
+ * careful user writes it: tagged templates, prepared statements, the same
+ * pool size, the same server) with the irisql form of the same work. A case
+ * opens fresh clients per epoch (`open`); the sampler alternates contenders.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { createEngine, type Engine, sql as irisqlSql, text } from "../mod.ts";
+import { nearestStatement } from "../src/statements.ts";
+import {
+  bulk,
+  bulkRows,
+  DIM,
+  docs,
+  idSequence,
+  irisqlPostgres,
+  items,
+  queryVector,
+  rawPostgres,
+  type RawSql,
+  seedDocsSql,
+} from "./fixtures.ts";
+
+export type Metric = "latency" | "total" | "throughput";
+
+export interface Contender {
+  key: string;
+  label: string;
+  /** One operation; the sampler times it. */
+  run: () => Promise<unknown>;
+  /** Untimed work before each timed operation (e.g. empty the target table). */
+  before?: () => Promise<unknown>;
+}
+
+export interface CaseInstance {
+  /** contenders[0] is the raw baseline. */
+  contenders: Contender[];
+  close(): Promise<void>;
+}
+
+export interface Sizes {
+  quick: boolean;
+  insertRows: number;
+  concurrentQueries: number;
+  vectors: number;
+}
+
+export const FULL: Sizes = { quick: false, insertRows: 100_000, concurrentQueries: 10_000, vectors: 10_000 };
+export const QUICK: Sizes = { quick: true, insertRows: 2_000, concurrentQueries: 500, vectors: 500 };
+
+/** How a case is sampled; see bench/sampler.ts. */
+export interface Plan {
+  /** Fresh clients (new server connections) per epoch. */
+  epochs: number;
+  /** Rounds per epoch; each gives one ratio per contender. */
+  rounds: number;
+  /** Timed operations per contender per round, taking turns. */
+  samples: number;
+  /** Untimed operations per contender at the start of each epoch (connect, prepare, JIT). */
+  warmup: number;
+}
+
+export interface BenchCase {
+  id: string;
+  plan: Plan;
+  title: string;
+  metric: Metric;
+  /** Bound on the ratio of the checked contenders: irisql/raw time, or irisql/raw rows per second. */
+  bound: { op: "<=" | ">="; value: number };
+  /** Contender keys the bound applies to; the others are reported for information. */
+  checked: string[];
+  /** Rows per operation (throughput cases). */
+  units?: (s: Sizes) => number;
+  /** Fresh clients for one epoch. */
+  open(s: Sizes): Promise<CaseInstance>;
+  /** Once per run, after the last epoch. */
+  teardown?(): Promise<void>;
+}
+
+interface PgPair {
+  raw: RawSql;
+  engine: Engine;
+}
+
+function pgPair(): PgPair {
+  return { raw: rawPostgres(), engine: irisqlPostgres() };
+}
+
+async function closePair(p: PgPair): Promise<void> {
+  await Promise.all([p.raw.end({ timeout: 5 }), p.engine.dispose()]);
+}
+
+function instance(p: PgPair, contenders: Contender[]): CaseInstance {
+  return { contenders, close: () => closePair(p) };
+}
+
+// --- control: the method against itself ------------------------------------------
+
+/** Two identical postgres.js clients: the ratio the method reports when nothing differs. */
+const control: BenchCase = {
+  id: "A/A",
+  plan: { epochs: 250, rounds: 1, samples: 24, warmup: 8 },
+  title: "control: postgres.js against a second, identical postgres.js client",
+  metric: "latency",
+  bound: { op: "<=", value: 1.05 },
+  checked: [],
+  open() {
+    const [raw, twin] = [rawPostgres(), rawPostgres()];
+    const [a, b] = [idSequence(), idSequence()];
+    return Promise.resolve({
+      contenders: [
+        {
+          key: "raw",
+          label: "postgres.js sql`...`",
+          run: () => raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${a()}`,
+        },
+        {
+          key: "raw-twin",
+          label: "the same, second client",
+          run: () => twin`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${b()}`,
+        },
+      ],
+      close: async () => {
+        await Promise.all([raw.end({ timeout: 5 }), twin.end({ timeout: 5 })]);
+      },
+    });
+  },
+};
+
+// --- 1. single-row SELECT by primary key ---------------------------------------
+
+const byIdText = text("SELECT id, title, n, score FROM irisql_bench_items WHERE id = :id");
+
+const case1: BenchCase = {
+  id: "1",
+  plan: { epochs: 250, rounds: 1, samples: 24, warmup: 8 },
+  title: "SELECT by primary key: engine.execute(text(...))",
+  metric: "latency",
+  bound: { op: "<=", value: 1.05 },
+  checked: ["irisql"],
+  open() {
+    const p = pgPair();
+    const [a, b, c] = [idSequence(), idSequence(), idSequence()];
+    return Promise.resolve(instance(p, [
+      {
+        key: "raw",
+        label: "postgres.js sql`...`",
+        run: () => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${a()}`,
+      },
+      {
+        key: "irisql",
+        label: "engine.execute(text(...), { id })",
+        run: () => p.engine.execute(byIdText, { id: b() }),
+      },
+      {
+        key: "irisql-sql",
+        label: "engine.execute(sql`...`)",
+        run: () => p.engine.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${c()}`),
+      },
+    ]));
+  },
+};
+
+// --- 2. the same through the typed Session ---------------------------------------
+
+const case2: BenchCase = {
+  id: "2",
+  plan: { epochs: 250, rounds: 1, samples: 24, warmup: 8 },
+  title: "SELECT by primary key: session.get / session.find",
+  metric: "latency",
+  bound: { op: "<=", value: 1.10 },
+  // What a request handler writes: one unit of work per request.
+  checked: ["get", "find"],
+  open() {
+    const p = pgPair();
+    const seq = Array.from({ length: 5 }, idSequence);
+    const held = p.engine.session();
+    const close = async () => {
+      await held.close();
+      await closePair(p);
+    };
+    return Promise.resolve({
+      close,
+      contenders: [
+        {
+          key: "raw",
+          label: "postgres.js sql`...` (same SQL)",
+          run: async () =>
+            (await p.raw`SELECT "id", "title", "n", "score" FROM "irisql_bench_items" WHERE "id" = ${seq[0]()}`)[0],
+        },
+        {
+          key: "get",
+          label: "engine.session(s => s.get(items, id))",
+          run: () => p.engine.session((s) => s.get(items, seq[1]())),
+        },
+        {
+          key: "find",
+          label: "engine.session(s => s.find(items, { where: { id } }))",
+          run: () => p.engine.session((s) => s.find(items, { where: { id: seq[2]() } })),
+        },
+        {
+          key: "get-held",
+          label: "s.get(items, id) on one long-lived session",
+          run: () => held.get(items, seq[3]()),
+        },
+        {
+          key: "find-held",
+          label: "s.find(items, { where: { id } }) on one long-lived session",
+          run: () => held.find(items, { where: { id: seq[4]() } }),
+        },
+      ],
+    });
+  },
+};
+
+// --- 3. bulk insert ----------------------------------------------------------------
+
+const case3: BenchCase = {
+  id: "3",
+  plan: { epochs: 3, rounds: 5, samples: 1, warmup: 1 },
+  title: "insertMany vs sql(rows, ...columns), rows/s",
+  metric: "throughput",
+  bound: { op: ">=", value: 0.90 },
+  checked: ["irisql"],
+  units: (s) => s.insertRows,
+  open(s) {
+    const p = pgPair();
+    const rows = bulkRows(s.insertRows);
+    // Same chunking on both sides: irisql's default chunkSize.
+    const chunk = 1000;
+    const chunks: typeof rows[] = [];
+    for (let i = 0; i < rows.length; i += chunk) chunks.push(rows.slice(i, i + chunk));
+    const empty = () => p.raw`TRUNCATE irisql_bench_bulk`;
+    return Promise.resolve(instance(p, [
+      {
+        key: "raw",
+        label: "sql.begin(sql => chunks.map(c => sql`INSERT ... ${sql(c, ...cols)}`))",
+        before: empty,
+        // All chunks pipelined in one transaction: all or nothing, as insertMany.
+        run: () =>
+          p.raw.begin((tx: RawSql) =>
+            chunks.map((c) => tx`INSERT INTO irisql_bench_bulk ${tx(c, "title", "n", "score")}`)
+          ),
+      },
+      {
+        key: "irisql",
+        label: "engine.session(s => s.insertMany(bulk, rows))",
+        before: empty,
+        run: () => p.engine.session((x) => x.insertMany(bulk, rows, { chunkSize: chunk })),
+      },
+    ]));
+  },
+};
+
+// --- 4. many concurrent queries through one pool -------------------------------------
+
+const case4: BenchCase = {
+  id: "4",
+  plan: { epochs: 8, rounds: 3, samples: 1, warmup: 1 },
+  title: "concurrent queries through a pool of 10, total time",
+  metric: "total",
+  bound: { op: "<=", value: 1.05 },
+  checked: ["irisql"],
+  open(s) {
+    const p = pgPair();
+    const n = s.concurrentQueries;
+    const ids = Array.from({ length: n }, idSequence());
+    return Promise.resolve(instance(p, [
+      {
+        key: "raw",
+        label: "Promise.all(n × sql`...`)",
+        run: () =>
+          Promise.all(ids.map((id) => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${id}`)),
+      },
+      {
+        key: "irisql",
+        label: "Promise.all(n × engine.execute(text(...)))",
+        run: () => Promise.all(ids.map((id) => p.engine.execute(byIdText, { id }))),
+      },
+    ]));
+  },
+};
+
+// --- 5. nearest neighbours on PGlite -------------------------------------------------
+
+const case5: BenchCase = {
+  id: "5",
+  plan: { epochs: 1, rounds: 30, samples: 3, warmup: 3 },
+  title: "nearest() top-10, 384-dim vectors on PGlite",
+  metric: "latency",
+  bound: { op: "<=", value: 1.05 },
+  checked: ["irisql"],
+  async open(s) {
+    const engine = createEngine("pglite://memory");
+    const db = new PGlite({ extensions: { vector } });
+    const close = async () => {
+      await engine.dispose();
+      await db.close();
+    };
+    const q = queryVector();
+    // The statement nearest() sends (all columns, best first), written out by hand for the raw side.
+    const rawSql = 'SELECT "id", "title", "embedding", 1 - ("embedding" <=> $1::vector) AS "score" ' +
+      'FROM "irisql_bench_docs" ORDER BY "embedding" <=> $1::vector LIMIT $2';
+    const session = () => engine.session((x) => x.nearest(docs, "embedding", q, { k: 10 }));
+    try {
+      await Promise.all([engine.createAll([docs]), db.waitReady]);
+      await db.exec(
+        "CREATE EXTENSION IF NOT EXISTS vector; " +
+          `CREATE TABLE irisql_bench_docs (id integer NOT NULL PRIMARY KEY, title text NOT NULL, embedding vector(${DIM}) NOT NULL)`,
+      );
+      for (const statement of seedDocsSql(s.vectors)) {
+        await engine.execute(statement);
+        await db.query(statement);
+      }
+      const sent = nearestStatement(engine.dialect, docs, engine.config.schema, "embedding", q, { k: 10 }).text;
+      if (sent !== rawSql) throw new Error(`case 5: nearest() sends different SQL:\n${sent}\nraw side: ${rawSql}`);
+      const [mine, theirs] = await Promise.all([session(), db.query<{ id: number }>(rawSql, [JSON.stringify(q), 10])]);
+      if (mine.map((r) => r.id).join() !== theirs.rows.map((r) => r.id).join()) {
+        throw new Error("case 5: irisql and the raw query found different neighbours");
+      }
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    return {
+      contenders: [
+        {
+          key: "raw",
+          label: "PGlite db.query(same SQL, [JSON.stringify(q), 10])",
+          run: () => db.query(rawSql, [JSON.stringify(q), 10]),
+        },
+        {
+          key: "irisql",
+          label: "engine.session(s => s.nearest(docs, 'embedding', q, { k: 10 }))",
+          run: session,
+        },
+      ],
+      close,
+    };
+  },
+};
+
+// --- 6. a short transaction ------------------------------------------------------------
+
+const touch = text("UPDATE irisql_bench_items SET n = n + 1 WHERE id = :id");
+const log = text("INSERT INTO irisql_bench_events (item_id, note) VALUES (:id, :note)");
+const readN = text("SELECT n FROM irisql_bench_items WHERE id = :id");
+
+const case6: BenchCase = {
+  id: "6",
+  plan: { epochs: 250, rounds: 1, samples: 12, warmup: 4 },
+  title: "transaction with 3 statements: engine.begin vs sql.begin",
+  metric: "latency",
+  bound: { op: "<=", value: 1.05 },
+  checked: ["irisql"],
+  open() {
+    const p = pgPair();
+    const [a, b] = [idSequence(), idSequence()];
+    return Promise.resolve(instance(p, [
+      {
+        key: "raw",
+        label: "sql.begin(async sql => { 3 × await sql`...` })",
+        run: () => {
+          const id = a();
+          return p.raw.begin(async (tx: RawSql) => {
+            await tx`UPDATE irisql_bench_items SET n = n + 1 WHERE id = ${id}`;
+            await tx`INSERT INTO irisql_bench_events (item_id, note) VALUES (${id}, ${"touched"})`;
+            return await tx`SELECT n FROM irisql_bench_items WHERE id = ${id}`;
+          });
+        },
+      },
+      {
+        key: "irisql",
+        label: "engine.begin(async tx => { 3 × await tx.execute(text(...)) })",
+        run: () => {
+          const id = b();
+          return p.engine.begin(async (tx) => {
+            await tx.execute(touch, { id });
+            await tx.execute(log, { id, note: "touched" });
+            return (await tx.execute(readN, { id })).rows;
+          });
+        },
+      },
+    ]));
+  },
+};
+
+export const CASES: BenchCase[] = [control, case1, case2, case3, case4, case5, case6];
