@@ -14,7 +14,7 @@ export type { ExecuteOptions, QueryInput, StreamOptions } from "./src/executor.t
 export { Result } from "./src/result.ts";
 export { Session } from "./src/session.ts";
 export type { InsertManyOptions, SessionOptions } from "./src/session.ts";
-export { col, Column, index, IndexBuilder, table, Table } from "./src/schema.ts";
+export { col, Column, index, IndexBuilder, Table, table } from "./src/schema.ts";
 export type {
   AnyTable,
   ColumnKind,

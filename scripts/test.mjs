@@ -28,7 +28,10 @@ const RUNNERS = {
   node: {
     cmd: process.execPath,
     args: ["--import", "tsx", "--test", "--test-concurrency=4", ...files],
-    parse: (out) => ({ pass: last(out, /^# pass (\d+)/m), fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m) }),
+    parse: (out) => ({
+      pass: last(out, /^# pass (\d+)/m),
+      fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m),
+    }),
   },
   bun: {
     cmd: bin("bun"),

@@ -39,7 +39,9 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
     }
     case "bigint": {
       if (typeof value === "bigint") {
-        if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new ValidationError(`${where} is out of the 64-bit range`);
+        if (value < -(2n ** 63n) || value >= 2n ** 63n) {
+          throw new ValidationError(`${where} is out of the 64-bit range`);
+        }
         return value.toString();
       }
       if (typeof value !== "number" || !Number.isSafeInteger(value)) {
@@ -63,7 +65,9 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
     case "text":
       if (typeof value !== "string") throw new ValidationError(`${where} must be a string, got ${show(value)}`);
       if (spec.length !== undefined && value.length > spec.length) {
-        throw new ValidationError(`${where} is ${value.length} characters long; the column holds at most ${spec.length}`);
+        throw new ValidationError(
+          `${where} is ${value.length} characters long; the column holds at most ${spec.length}`,
+        );
       }
       return value;
     case "boolean":
@@ -80,7 +84,11 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
       return value;
     }
     case "timestamp": {
-      const d = value instanceof Date ? value : typeof value === "string" || typeof value === "number" ? new Date(value) : null;
+      const d = value instanceof Date
+        ? value
+        : typeof value === "string" || typeof value === "number"
+        ? new Date(value)
+        : null;
       if (!d || Number.isNaN(d.getTime())) {
         throw new ValidationError(`${where} must be a Date (or an ISO 8601 string), got ${show(value)}`);
       }
@@ -97,7 +105,9 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
       return text;
     }
     case "uuid":
-      if (typeof value !== "string" || !UUID.test(value)) throw new ValidationError(`${where} must be a UUID string, got ${show(value)}`);
+      if (typeof value !== "string" || !UUID.test(value)) {
+        throw new ValidationError(`${where} must be a UUID string, got ${show(value)}`);
+      }
       return value.toLowerCase();
     case "vector":
       return validateVector(value, spec.dimensions, where);
@@ -121,7 +131,9 @@ export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unk
       const n = typeof raw === "number" ? raw : Number(raw);
       if (!Number.isSafeInteger(n)) {
         throw new ValidationError(
-          `A bigint column holds ${String(raw)}, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
+          `A bigint column holds ${
+            String(raw)
+          }, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
         );
       }
       return n;

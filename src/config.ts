@@ -244,7 +244,9 @@ function readQuery(query: URLSearchParams, shown: string, pglite: boolean): Reco
 function readValue(key: string, raw: string, kind: string, shown: string): unknown {
   switch (kind) {
     case "int": {
-      if (!/^\d+$/.test(raw)) throw new ConfigError(`Option ${key} in ${shown} must be a whole number, got ${JSON.stringify(raw)}`);
+      if (!/^\d+$/.test(raw)) {
+        throw new ConfigError(`Option ${key} in ${shown} must be a whole number, got ${JSON.stringify(raw)}`);
+      }
       return Number(raw);
     }
     case "bool": {
@@ -274,7 +276,9 @@ function validate(c: ResolvedConfig, shown: string): void {
   ];
   for (const [name, v] of ints) {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-      throw new ConfigError(`${name} must be a whole number >= 0 (milliseconds for timeouts), got ${String(v)} for ${shown}`);
+      throw new ConfigError(
+        `${name} must be a whole number >= 0 (milliseconds for timeouts), got ${String(v)} for ${shown}`,
+      );
     }
   }
   if (c.pool.max < 1) throw new ConfigError(`pool.max must be at least 1 for ${shown}`);

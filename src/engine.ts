@@ -6,7 +6,7 @@ import type { Adapter, AdapterContext } from "./adapters/adapter.ts";
 import { PGliteAdapter } from "./adapters/pglite.ts";
 import { PostgresJsAdapter } from "./adapters/postgresjs.ts";
 import { runtime } from "./adapters/runtime.ts";
-import { type EngineOptions, type ResolvedConfig, resolveConfig } from "./config.ts";
+import { type EngineOptions, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
 import { closedError, type EngineContext, Executor } from "./executor.ts";
@@ -79,7 +79,10 @@ export class Engine extends Executor {
    * Run `fn` in a transaction: COMMIT when it returns, ROLLBACK (and rethrow)
    * when it throws. Use the `tx` it receives for every statement inside.
    */
-  async begin<T>(fn: (tx: Transaction) => Promise<T> | T, options?: BeginOptions & { signal?: AbortSignal }): Promise<T> {
+  async begin<T>(
+    fn: (tx: Transaction) => Promise<T> | T,
+    options?: BeginOptions & { signal?: AbortSignal },
+  ): Promise<T> {
     this.guard();
     const conn = await this.#adapter.reserve({ signal: options?.signal });
     try {

@@ -7,7 +7,13 @@ import type { RawResult, Runner, RunOptions } from "./adapters/adapter.ts";
 import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Dialect } from "./dialects/dialect.ts";
-import { ConnectionError, QueryCancelledError, QueryTimeoutError, SessionClosedError, ValidationError } from "./errors.ts";
+import {
+  ConnectionError,
+  QueryCancelledError,
+  QueryTimeoutError,
+  SessionClosedError,
+  ValidationError,
+} from "./errors.ts";
 import { Result, type Row } from "./result.ts";
 import { type Compilable, compile, type CompiledQuery } from "./sql.ts";
 
@@ -181,7 +187,9 @@ export class Executor {
     let rows = 0;
     try {
       if (this.ctx.dialect.wire.serverCursors) {
-        for await (const batch of this.runner.stream(compiled.text, compiled.params, batchSize, { signal: options.signal })) {
+        for await (
+          const batch of this.runner.stream(compiled.text, compiled.params, batchSize, { signal: options.signal })
+        ) {
           rows += batch.length;
           yield batch as R[];
         }
@@ -199,7 +207,12 @@ export class Executor {
     }
     this.ctx.counters.queries++;
     if (this.ctx.config.onQuery) {
-      report(this.ctx, { sql: compiled.text, paramCount: compiled.params.length, durationMs: now() - started, rowCount: rows });
+      report(this.ctx, {
+        sql: compiled.text,
+        paramCount: compiled.params.length,
+        durationMs: now() - started,
+        rowCount: rows,
+      });
     }
   }
 }

@@ -64,7 +64,12 @@ export function hasIndex(exec: Executor, schema: string, table: string, index: s
   return exists(exec, exec.dialect.hasIndexSql(schema, table, index));
 }
 
-export async function createAll(exec: Executor, schema: string, tables: readonly AnyTable[], options: CreateOptions = {}): Promise<void> {
+export async function createAll(
+  exec: Executor,
+  schema: string,
+  tables: readonly AnyTable[],
+  options: CreateOptions = {},
+): Promise<void> {
   const d = exec.dialect;
   // Spell every index first: one the server cannot make (L2 HNSW on IRIS) must fail
   // before any table is created, not leave a half-made schema behind.
@@ -81,7 +86,12 @@ export async function createAll(exec: Executor, schema: string, tables: readonly
   }
 }
 
-export async function dropAll(exec: Executor, schema: string, tables: readonly AnyTable[], options: CreateOptions = {}): Promise<void> {
+export async function dropAll(
+  exec: Executor,
+  schema: string,
+  tables: readonly AnyTable[],
+  options: CreateOptions = {},
+): Promise<void> {
   const d = exec.dialect;
   for (const table of sortByDependencies(tables).reverse()) {
     if (options.checkfirst && !(await hasTable(exec, table.schema ?? schema, table.name))) continue;
@@ -89,7 +99,8 @@ export async function dropAll(exec: Executor, schema: string, tables: readonly A
   }
 }
 
-const pick = (row: Record<string, unknown>, key: string): unknown => row[key] ?? row[key.toUpperCase()] ?? row[key.toLowerCase()];
+const pick = (row: Record<string, unknown>, key: string): unknown =>
+  row[key] ?? row[key.toUpperCase()] ?? row[key.toLowerCase()];
 const str = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined || v === "" ? null : Number(v));
 

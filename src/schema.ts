@@ -102,7 +102,7 @@ export class Column<T = unknown, NotNull extends boolean = false, Optional exten
   /** A foreign key: references(() => users, "id"). */
   references(table: () => AnyTable, column: string): Column<T, NotNull, Optional> {
     if (typeof table !== "function") {
-      throw new ConfigError("references() takes a function returning the table, e.g. references(() => users, \"id\")");
+      throw new ConfigError('references() takes a function returning the table, e.g. references(() => users, "id")');
     }
     return this.#with({ references: { table, column } });
   }
@@ -136,18 +136,23 @@ export const col = {
   integer: (): Column<number> => make<number>("integer"),
   smallint: (): Column<number> => make<number>("smallint"),
   /** 64-bit integer; read as number (exact to 2^53) or, with { mode: "bigint" }, as bigint. */
-  bigint: <M extends "number" | "bigint" = "number">(options?: { mode?: M }): Column<M extends "bigint" ? bigint : number> =>
+  bigint: <M extends "number" | "bigint" = "number">(
+    options?: { mode?: M },
+  ): Column<M extends "bigint" ? bigint : number> =>
     make<M extends "bigint" ? bigint : number>("bigint", { bigintMode: options?.mode ?? "number" }),
   double: (): Column<number> => make<number>("double"),
   /** Exact decimal, read and written as a string to keep every digit. */
   numeric: (precision: number, scale = 0): Column<string> => {
     positiveInt("numeric precision", precision, 1000);
     if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
-      throw new ConfigError(`numeric scale must be a whole number from 0 to the precision (${precision}), got ${scale}`);
+      throw new ConfigError(
+        `numeric scale must be a whole number from 0 to the precision (${precision}), got ${scale}`,
+      );
     }
     return make<string>("numeric", { precision, scale });
   },
-  varchar: (length: number): Column<string> => make<string>("varchar", { length: positiveInt("varchar length", length, 3_641_144) }),
+  varchar: (length: number): Column<string> =>
+    make<string>("varchar", { length: positiveInt("varchar length", length, 3_641_144) }),
   /** Long text. On IRIS a VARCHAR(65535), so it can be compared and searched. */
   text: (): Column<string> => make<string>("text"),
   boolean: (): Column<boolean> => make<boolean>("boolean"),
@@ -261,7 +266,9 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
       const lower = key.toLowerCase();
       if (this.#lookup.has(lower)) {
         throw new ConfigError(
-          `Table ${name}: columns ${this.#lookup.get(lower)} and ${key} differ only in case, which IRIS cannot tell apart`,
+          `Table ${name}: columns ${
+            this.#lookup.get(lower)
+          } and ${key} differ only in case, which IRIS cannot tell apart`,
         );
       }
       this.#lookup.set(lower, key);
@@ -269,7 +276,9 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
     this.primaryKey = this.columnNames.filter((k) => columns[k].spec.primaryKey);
     this.indexes = (options.indexes ?? []).map((ix) => {
       const spec = ix.spec;
-      if (spec.columns.length === 0) throw new ConfigError(`index ${spec.name}: call .on(column) to say what it indexes`);
+      if (spec.columns.length === 0) {
+        throw new ConfigError(`index ${spec.name}: call .on(column) to say what it indexes`);
+      }
       for (const c of spec.columns) this.column(c, `index ${spec.name}`, ConfigError);
       if (spec.hnsw && (spec.columns.length !== 1 || columns[spec.columns[0]].spec.kind !== "vector")) {
         throw new ConfigError(`index ${spec.name}: an HNSW index covers exactly one vector column`);
@@ -299,7 +308,9 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
       const ref = this.columns[key].spec.references;
       if (ref) {
         const t = ref.table();
-        if (!(t instanceof Table)) throw new ConfigError(`${this.name}.${key} references something that is not a table`);
+        if (!(t instanceof Table)) {
+          throw new ConfigError(`${this.name}.${key} references something that is not a table`);
+        }
         t.column(ref.column, `table ${t.name} (referenced by ${this.name}.${key})`, ConfigError);
         if (t !== this) out.push(t);
       }
@@ -323,7 +334,8 @@ export function table<Name extends string, Cols extends ColumnMap>(
 // --- type inference --------------------------------------------------------
 
 type ValueOf<C> = C extends Column<infer T, infer NN, boolean> ? (NN extends true ? T : T | null) : never;
-type IsOptional<C> = C extends Column<unknown, infer NN, infer O> ? (O extends true ? true : NN extends true ? false : true)
+type IsOptional<C> = C extends Column<unknown, infer NN, infer O>
+  ? (O extends true ? true : NN extends true ? false : true)
   : never;
 // Flattens intersections so editors show one object type.
 // deno-lint-ignore ban-types

@@ -11,7 +11,14 @@
  */
 import type { ReservedConnection } from "./adapters/adapter.ts";
 import type { BeginOptions } from "./dialects/dialect.ts";
-import { closedError, type EngineContext, type ExecuteOptions, type Executor, type QueryInput, type StreamOptions } from "./executor.ts";
+import {
+  closedError,
+  type EngineContext,
+  type ExecuteOptions,
+  type Executor,
+  type QueryInput,
+  type StreamOptions,
+} from "./executor.ts";
 import type { Engine } from "./engine.ts";
 import { ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
@@ -24,8 +31,8 @@ import {
   type FindOptions,
   insertStatement,
   keyStatement,
-  nearestStatement,
   type NearestOptions,
+  nearestStatement,
   normalizeRow,
   normalizeRows,
   selectStatement,
@@ -199,7 +206,9 @@ export class Session {
     const tx = await this.#transaction();
     await tx.savepoint(async () => {
       for (let i = 0; i < normalized.length; i += PIPELINE_GROUP) {
-        const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) => insertStatement(d, table, this.#schema, row));
+        const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) =>
+          insertStatement(d, table, this.#schema, row)
+        );
         await tx.pipeline(group);
       }
     });
@@ -227,7 +236,11 @@ export class Session {
   }
 
   /** Update rows matching `where`. `count` is null where the server cannot say (IRIS). */
-  async update<T extends AnyTable>(table: T, where: Where<T>, values: Partial<InferInsert<T>>): Promise<{ count: number | null }> {
+  async update<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    values: Partial<InferInsert<T>>,
+  ): Promise<{ count: number | null }> {
     this.#guard();
     const row = normalizeRow(table, values, "update", false);
     const stmt = updateStatement(this.#ctx.dialect, table, this.#schema, where, row);

@@ -44,7 +44,7 @@ export function compile(
   if (typeof query === "string") {
     if (params !== undefined && params !== null) {
       throw new ValidationError(
-        "A plain string query takes no parameters; use text(\":name\") or the sql`...` template to bind values",
+        'A plain string query takes no parameters; use text(":name") or the sql`...` template to bind values',
       );
     }
     return { text: query, params: [] };
@@ -57,7 +57,9 @@ export function compile(
   if (typeof query === "object" && query !== null && typeof (query as CompiledQuery).text === "string") {
     return query as CompiledQuery;
   }
-  throw new ValidationError(`Cannot execute ${describe(query)}: expected a string, text(), sql\`...\` or { text, params }`);
+  throw new ValidationError(
+    `Cannot execute ${describe(query)}: expected a string, text(), sql\`...\` or { text, params }`,
+  );
 }
 
 function describe(x: unknown): string {

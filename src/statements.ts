@@ -93,7 +93,8 @@ export function compileWhere(
     const ref = quoteIdent(name);
     const spec = column.spec;
     const at = `${table.name}.${name}`;
-    const bind = (v: unknown) => dialect.valueSql(spec, params.add(dialect.encode(spec, normalizeForWhere(spec, v, at))));
+    const bind = (v: unknown) =>
+      dialect.valueSql(spec, params.add(dialect.encode(spec, normalizeForWhere(spec, v, at))));
     const isOps = isPlainObject(value) && Object.keys(value).length > 0 &&
       (spec.kind !== "json" || Object.keys(value).every((k) => OPERATORS.has(k)));
     if (!isOps) {
@@ -177,8 +178,7 @@ function rowPlan(table: AnyTable): RowPlan {
   let plan = rowPlans.get(table);
   if (!plan) {
     const specs = table.columnNames.map((n) => table.columns[n].spec);
-    const indexes = (keep: (spec: ColumnSpec) => boolean) =>
-      specs.flatMap((spec, i) => (keep(spec) ? [i] : []));
+    const indexes = (keep: (spec: ColumnSpec) => boolean) => specs.flatMap((spec, i) => (keep(spec) ? [i] : []));
     plan = {
       byKey: new Map(),
       uuids: indexes((spec) => spec.generated && spec.kind === "uuid"),
@@ -300,7 +300,12 @@ function selectList(table: AnyTable, columns?: readonly string[]): string {
 
 // --- statements --------------------------------------------------------------
 
-export function insertStatement(dialect: Dialect, table: AnyTable, schema: string, row: Map<string, unknown>): Statement {
+export function insertStatement(
+  dialect: Dialect,
+  table: AnyTable,
+  schema: string,
+  row: Map<string, unknown>,
+): Statement {
   const params = new Params(dialect);
   const target = dialect.tableRef(table.name, table.schema ?? schema);
   let text: string;
@@ -561,7 +566,12 @@ function token(name: string): string {
  * converted) in the order compileWhere binds them; undefined when the full
  * builder should decide.
  */
-function selectShape(dialect: Dialect, table: AnyTable, options: FindOptions<AnyTable>, values: unknown[]): string | undefined {
+function selectShape(
+  dialect: Dialect,
+  table: AnyTable,
+  options: FindOptions<AnyTable>,
+  values: unknown[],
+): string | undefined {
   if (!isPlainObject(options)) return undefined;
   const { where, orderBy, limit, offset, columns } = options;
   // No where and an empty where give the same SQL: both are "{}".
@@ -810,9 +820,15 @@ type Decoder = [from: string, to: string, decode: ((raw: unknown) => unknown) | 
  * converted to the column types. Result columns that are not table columns
  * (like `score`) keep their name; numeric-looking `score` text becomes a number.
  */
-export function decodeRows(table: AnyTable, rows: Record<string, unknown>[], columns: readonly ColumnInfo[]): Record<string, unknown>[] {
+export function decodeRows(
+  table: AnyTable,
+  rows: Record<string, unknown>[],
+  columns: readonly ColumnInfo[],
+): Record<string, unknown>[] {
   if (rows.length === 0) return rows;
-  const decoders = columns.length > 0 ? cachedDecoders(table, columns) : makeDecoders(table, Object.keys(rows[0]), columns);
+  const decoders = columns.length > 0
+    ? cachedDecoders(table, columns)
+    : makeDecoders(table, Object.keys(rows[0]), columns);
   const out = new Array<Record<string, unknown>>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const raw = rows[r];

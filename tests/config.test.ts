@@ -22,7 +22,13 @@ describe("URLs", () => {
 
   it("reads host, port, database and user, with defaults per dialect", () => {
     const c = resolveConfig("iris://alice:s3cret@db.example:1972/APP");
-    assert.deepEqual({ ...c.target }, { kind: "network", host: "db.example", port: 1972, database: "APP", user: "alice" });
+    assert.deepEqual({ ...c.target }, {
+      kind: "network",
+      host: "db.example",
+      port: 1972,
+      database: "APP",
+      user: "alice",
+    });
     // Kept, but not enumerable: logging the config does not show it.
     assert.equal(c.target.kind === "network" && c.target.password, "s3cret");
     assert.ok(!JSON.stringify(c).includes("s3cret"));
@@ -85,11 +91,17 @@ describe("bad configuration is a ConfigError that shows what is accepted", () =>
     configError(() => createEngine("postgres://h/db?max=many"), /max .* must be a whole number, got "many"/);
     configError(() => createEngine("postgres://h/db?prepare=maybe"), /prepare .* must be true or false/);
     configError(() => createEngine("postgres://h/db", { pool: { max: 0 } }), /pool.max must be at least 1/);
-    configError(() => createEngine("postgres://h/db", { statementTimeout: -1 }), /statementTimeout must be a whole number/);
+    configError(
+      () => createEngine("postgres://h/db", { statementTimeout: -1 }),
+      /statementTimeout must be a whole number/,
+    );
   });
   it("unknown option keys", () => {
-    // deno-lint-ignore no-explicit-any
-    configError(() => createEngine("postgres://h/db", { poool: {} } as any), /Unknown option "poool". Accepted: pool, /);
+    configError(
+      // deno-lint-ignore no-explicit-any
+      () => createEngine("postgres://h/db", { poool: {} } as any),
+      /Unknown option "poool". Accepted: pool, /,
+    );
     // deno-lint-ignore no-explicit-any
     configError(() => createEngine("postgres://h/db", { pool: { size: 3 } } as any), /Unknown pool option "size"/);
   });

@@ -73,11 +73,16 @@ for (const backend of BACKENDS) {
     });
 
     it("Result: first(), one(), scalar(), rowCount for DML", async () => {
-      const ins = await engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${10}, ${"a"}), (${11}, ${"b"})`);
+      const ins = await engine.execute(
+        sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${10}, ${"a"}), (${11}, ${"b"})`,
+      );
       assert.equal(ins.rowCount, 2);
       const r = await engine.execute(sql`SELECT name FROM ${sql.id(t)} WHERE id >= ${10} ORDER BY id`);
       assert.deepEqual(r.first(), { name: "a" });
-      assert.throws(() => r.one(), (e: unknown) => e instanceof RowCountError && /exactly one row, got 2/.test((e as Error).message));
+      assert.throws(
+        () => r.one(),
+        (e: unknown) => e instanceof RowCountError && /exactly one row, got 2/.test((e as Error).message),
+      );
       const none = await engine.execute(sql`SELECT name FROM ${sql.id(t)} WHERE id = ${-1}`);
       assert.equal(none.first(), undefined);
       assert.equal(none.scalar(), undefined);
@@ -113,8 +118,10 @@ for (const backend of BACKENDS) {
       await engine.begin((tx) => {
         leaked = tx;
       });
-      await assert.rejects(leaked!.execute("SELECT 1"), (e: unknown) =>
-        e instanceof SessionClosedError && /transaction has finished/.test((e as Error).message));
+      await assert.rejects(
+        leaked!.execute("SELECT 1"),
+        (e: unknown) => e instanceof SessionClosedError && /transaction has finished/.test((e as Error).message),
+      );
     });
 
     it("begin() takes an isolation level", async () => {
@@ -159,7 +166,11 @@ for (const backend of BACKENDS) {
     it("stream() yields batches", async () => {
       const sizes: number[] = [];
       let total = 0;
-      for await (const batch of engine.stream<{ i: number }>(sql`SELECT generate_series(1, ${25}) AS i`, undefined, { batchSize: 10 })) {
+      for await (
+        const batch of engine.stream<{ i: number }>(sql`SELECT generate_series(1, ${25}) AS i`, undefined, {
+          batchSize: 10,
+        })
+      ) {
         sizes.push(batch.length);
         total += batch.reduce((s, r) => s + r.i, 0);
       }
@@ -172,21 +183,32 @@ for (const backend of BACKENDS) {
 
     it("maps server errors to typed errors with SQLSTATE and the SQL", async () => {
       await engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${20}, ${"x"})`);
-      await assert.rejects(engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${20}, ${"y"})`), (e: unknown) => {
-        assert.ok(e instanceof UniqueViolationError);
-        assert.equal(e.sqlstate, "23505");
-        assert.match(e.message, /duplicate key value violates unique constraint/);
-        assert.match(e.sql ?? "", /^INSERT INTO/);
-        return true;
-      });
-      await assert.rejects(engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${21}, ${null})`), NotNullViolationError);
+      await assert.rejects(
+        engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${20}, ${"y"})`),
+        (e: unknown) => {
+          assert.ok(e instanceof UniqueViolationError);
+          assert.equal(e.sqlstate, "23505");
+          assert.match(e.message, /duplicate key value violates unique constraint/);
+          assert.match(e.sql ?? "", /^INSERT INTO/);
+          return true;
+        },
+      );
+      await assert.rejects(
+        engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name) VALUES (${21}, ${null})`),
+        NotNullViolationError,
+      );
       await assert.rejects(
         engine.execute(sql`INSERT INTO ${sql.id(t)} (id, name, parent) VALUES (${22}, ${"z"}, ${99})`),
         ForeignKeyViolationError,
       );
-      await assert.rejects(engine.execute("SELECT * FROM irisql_no_such_table"), (e: unknown) =>
-        e instanceof UndefinedTableError && /irisql_no_such_table/.test((e as Error).message));
-      await assert.rejects(engine.execute("SELEC 1"), (e: unknown) => e instanceof QueryError && (e as QueryError).sqlstate === "42601");
+      await assert.rejects(
+        engine.execute("SELECT * FROM irisql_no_such_table"),
+        (e: unknown) => e instanceof UndefinedTableError && /irisql_no_such_table/.test((e as Error).message),
+      );
+      await assert.rejects(
+        engine.execute("SELEC 1"),
+        (e: unknown) => e instanceof QueryError && (e as QueryError).sqlstate === "42601",
+      );
     });
 
     it("1,000 concurrent execute calls on a pool of 5 all resolve", async () => {
@@ -236,8 +258,12 @@ describe("pool limits and timeouts (postgres)", () => {
       await engine.execute("SELECT 1"); // connected before the clock starts
       const held = await engine.connect();
       const started = Date.now();
-      await assert.rejects(engine.execute("SELECT 1"), (e: unknown) =>
-        e instanceof PoolTimeoutError && /No connection became free within 400 ms \(pool max 1/.test((e as Error).message));
+      await assert.rejects(
+        engine.execute("SELECT 1"),
+        (e: unknown) =>
+          e instanceof PoolTimeoutError &&
+          /No connection became free within 400 ms \(pool max 1/.test((e as Error).message),
+      );
       await assert.rejects(engine.begin(() => {}), PoolTimeoutError);
       assert.ok(Date.now() - started < 2000);
       await held.release();
@@ -250,8 +276,10 @@ describe("pool limits and timeouts (postgres)", () => {
   it("statementTimeout gives QueryTimeoutError and the pool stays healthy", async () => {
     const engine = engineFor(BACKENDS[0], { statementTimeout: 100 });
     try {
-      await assert.rejects(engine.execute("SELECT pg_sleep(2)"), (e: unknown) =>
-        e instanceof QueryTimeoutError && /statementTimeout/.test((e as Error).message));
+      await assert.rejects(
+        engine.execute("SELECT pg_sleep(2)"),
+        (e: unknown) => e instanceof QueryTimeoutError && /statementTimeout/.test((e as Error).message),
+      );
       assert.equal((await engine.execute("SELECT 3 AS x")).scalar(), 3);
     } finally {
       await engine.dispose();
@@ -264,7 +292,9 @@ describe("pglite single connection", () => {
     // Generous enough for 50 queued statements on a loaded machine; the deadlock case waits it out once.
     const engine = engineFor("pglite://memory", { pool: { acquireTimeout: 1500 } });
     try {
-      const all = await Promise.all(Array.from({ length: 50 }, (_, i) => engine.execute(text("SELECT :i::int AS i"), { i })));
+      const all = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => engine.execute(text("SELECT :i::int AS i"), { i })),
+      );
       assert.deepEqual(all.map((r) => r.scalar()), Array.from({ length: 50 }, (_, i) => i));
       await assert.rejects(
         engine.begin(async () => {
@@ -303,8 +333,11 @@ describe("connection failures", () => {
   it("an unknown database is a ConnectionError", async () => {
     const engine = engineFor("postgres://postgres@127.0.0.1:5432/irisql_no_such_db");
     try {
-      await assert.rejects(engine.execute("SELECT 1"), (e: unknown) =>
-        e instanceof ConnectionError && /127\.0\.0\.1:5432.*database does not exist/.test((e as Error).message));
+      await assert.rejects(
+        engine.execute("SELECT 1"),
+        (e: unknown) =>
+          e instanceof ConnectionError && /127\.0\.0\.1:5432.*database does not exist/.test((e as Error).message),
+      );
     } finally {
       await engine.dispose();
     }
@@ -314,7 +347,10 @@ describe("connection failures", () => {
     const name = "irisql-no-such-driver";
     await assert.rejects(importOptional(name, "The test: scheme", () => import(name)), (e: unknown) => {
       assert.ok(e instanceof DriverMissingError);
-      assert.match(e.message, /The test: scheme needs the package "irisql-no-such-driver".*Install it with: (npm install |bun add |deno add npm:)irisql-no-such-driver/);
+      assert.match(
+        e.message,
+        /The test: scheme needs the package "irisql-no-such-driver".*Install it with: (npm install |bun add |deno add npm:)irisql-no-such-driver/,
+      );
       return true;
     });
   });
@@ -326,8 +362,10 @@ describe("dispose", () => {
     await engine.execute("SELECT 1");
     await engine.dispose();
     await engine.dispose();
-    await assert.rejects(engine.execute("SELECT 1"), (e: unknown) =>
-      e instanceof SessionClosedError && /engine has finished/.test((e as Error).message));
+    await assert.rejects(
+      engine.execute("SELECT 1"),
+      (e: unknown) => e instanceof SessionClosedError && /engine has finished/.test((e as Error).message),
+    );
   });
 
   it("supports await using", async () => {
@@ -342,7 +380,11 @@ describe("dispose", () => {
 
   for (const backend of BACKENDS) {
     it(`leaves no open handles: the process exits by itself (${backend.name})`, async () => {
-      const r = await runChild(new URL("./fixtures/exit-after-dispose.ts", import.meta.url).pathname, [backend.url], 60_000);
+      const r = await runChild(
+        new URL("./fixtures/exit-after-dispose.ts", import.meta.url).pathname,
+        [backend.url],
+        60_000,
+      );
       assert.equal(r.timedOut, false, "the child process did not exit within 60 s: " + r.out);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /result 42/);

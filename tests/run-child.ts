@@ -8,7 +8,11 @@ export function runtimeCommand(file: string, args: string[]): { cmd: string; arg
   return { cmd: g.process!.execPath, args: ["--import", "tsx", file, ...args] };
 }
 
-export function runChild(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; timedOut: boolean }> {
+export function runChild(
+  file: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string; timedOut: boolean }> {
   const { cmd, args: full } = runtimeCommand(file, args);
   return new Promise((resolve) => {
     const child = spawn(cmd, full, { stdio: ["ignore", "pipe", "pipe"] });

@@ -62,7 +62,10 @@ export interface ReservedConnection extends Runner {
    * wait for all. Rejects with the first error; statements after a failing one
    * inside a transaction fail too, so nothing half-applies once rolled back.
    */
-  pipeline(statements: readonly { text: string; params: readonly unknown[] }[], options?: RunOptions): Promise<RawResult[]>;
+  pipeline(
+    statements: readonly { text: string; params: readonly unknown[] }[],
+    options?: RunOptions,
+  ): Promise<RawResult[]>;
   /** Give the connection back. `broken` drops it instead of reusing it. */
   release(broken?: boolean): Promise<void>;
 }

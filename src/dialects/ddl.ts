@@ -34,7 +34,9 @@ export function buildCreateTable(d: DdlSpelling, table: AnyTable, schema: string
   }
   for (const key of table.columnNames) {
     const spec = table.columns[key].spec;
-    if (spec.unique && !(spec.primaryKey && table.primaryKey.length === 1)) parts.push("UNIQUE (" + quoteIdent(key) + ")");
+    if (spec.unique && !(spec.primaryKey && table.primaryKey.length === 1)) {
+      parts.push("UNIQUE (" + quoteIdent(key) + ")");
+    }
   }
   for (const key of table.columnNames) {
     const ref = table.columns[key].spec.references;

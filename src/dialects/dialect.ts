@@ -5,7 +5,7 @@
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
 import type { IrisqlError } from "../errors.ts";
-import type { CompileTarget, CompiledQuery } from "../sql.ts";
+import type { CompiledQuery, CompileTarget } from "../sql.ts";
 import type { AnyTable, ColumnSpec, IndexSpec, VectorMetric } from "../schema.ts";
 
 export type DialectName = "iris" | "postgres";
@@ -97,9 +97,21 @@ export interface Dialect extends CompileTarget {
    * for "cosine" (similarity) and "dot" (inner product), lower is closer for
    * "l2" (Euclidean distance).
    */
-  vectorScoreSql(columnSql: string, spec: ColumnSpec, metric: VectorMetric, query: readonly number[], param: ParamFn): string;
+  vectorScoreSql(
+    columnSql: string,
+    spec: ColumnSpec,
+    metric: VectorMetric,
+    query: readonly number[],
+    param: ParamFn,
+  ): string;
   /** ORDER BY text (with direction), best first, in the form an HNSW index serves. */
-  vectorOrderSql(columnSql: string, spec: ColumnSpec, metric: VectorMetric, query: readonly number[], param: ParamFn): string;
+  vectorOrderSql(
+    columnSql: string,
+    spec: ColumnSpec,
+    metric: VectorMetric,
+    query: readonly number[],
+    param: ParamFn,
+  ): string;
 }
 
 /**

@@ -217,7 +217,8 @@ export const irisDialect: Dialect = {
     params: [schema, name],
   }),
   hasIndexSql: (schema, table, index) => ({
-    text: "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2) " +
+    text:
+      "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2) " +
       "AND LOWER(INDEX_NAME) = LOWER($3)",
     params: [schema, table, index],
   }),
@@ -283,7 +284,9 @@ export const irisDialect: Dialect = {
     if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec}) DESC`;
     if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) DESC`;
     // Same order as the distance: dot(q,q) is a constant and the square root is monotonic.
-    if (metric === "l2") return `VECTOR_DOT_PRODUCT(${columnSql}, ${columnSql}) - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) ASC`;
+    if (metric === "l2") {
+      return `VECTOR_DOT_PRODUCT(${columnSql}, ${columnSql}) - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) ASC`;
+    }
     throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
   },
 };

@@ -2,7 +2,13 @@
  * PostgreSQL (and PGlite) spelling. pgvector supplies vectors.
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import { classForSqlstate, type IrisqlError, QueryTimeoutError, UnsupportedFeatureError, ValidationError } from "../errors.ts";
+import {
+  classForSqlstate,
+  type IrisqlError,
+  QueryTimeoutError,
+  UnsupportedFeatureError,
+  ValidationError,
+} from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 import { encodeVector } from "../vector.ts";
@@ -166,7 +172,8 @@ export const postgresDialect: Dialect = {
   }),
   introspectionSql: (schema) => ({
     tables: {
-      text: "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name",
+      text:
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name",
       params: [schema],
     },
     columns: {
@@ -223,7 +230,9 @@ function isolation(level: string): string {
   const s = ISOLATION[level];
   if (!s) {
     throw new ValidationError(
-      `Unknown isolation level ${JSON.stringify(level)}: use "read uncommitted", "read committed", "repeatable read" or "serializable"`,
+      `Unknown isolation level ${
+        JSON.stringify(level)
+      }: use "read uncommitted", "read committed", "repeatable read" or "serializable"`,
     );
   }
   return s;
