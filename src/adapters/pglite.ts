@@ -7,7 +7,12 @@
  * the usual cause being a query on the engine issued inside `begin()` instead
  * of on the transaction object.
  */
-import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
+import {
+  DriverMissingError,
+  type IrisqlError,
+  PoolTimeoutError,
+  QueryCancelledError,
+} from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
@@ -34,8 +39,15 @@ interface PGliteResults {
 }
 
 interface PGliteLike {
-  query(text: string, params?: unknown[], options?: Record<string, unknown>): Promise<PGliteResults>;
-  exec(text: string, options?: Record<string, unknown>): Promise<PGliteResults[]>;
+  query(
+    text: string,
+    params?: unknown[],
+    options?: Record<string, unknown>,
+  ): Promise<PGliteResults>;
+  exec(
+    text: string,
+    options?: Record<string, unknown>,
+  ): Promise<PGliteResults[]>;
   close(): Promise<void>;
   waitReady: Promise<void>;
 }
@@ -47,7 +59,11 @@ class Queue {
   held = false;
 
   /** Resolves with a release function once the lock is ours, or rejects after `ms`. */
-  acquire(ms: number, signal?: AbortSignal, onTimeout?: () => IrisqlError): Promise<() => void> {
+  acquire(
+    ms: number,
+    signal?: AbortSignal,
+    onTimeout?: () => IrisqlError,
+  ): Promise<() => void> {
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
     const before = this.#tail;
@@ -56,7 +72,12 @@ class Queue {
     let abandoned = false;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => abandon(new QueryCancelledError("Cancelled while waiting for the PGlite connection"));
+      const onAbort = () =>
+        abandon(
+          new QueryCancelledError(
+            "Cancelled while waiting for the PGlite connection",
+          ),
+        );
       const abandon = (error: IrisqlError) => {
         if (abandoned) return;
         abandoned = true;
@@ -66,7 +87,9 @@ class Queue {
         before.then(release);
         reject(error);
       };
-      if (ms > 0 && onTimeout) timer = setTimeout(() => abandon(onTimeout()), ms);
+      if (ms > 0 && onTimeout) {
+        timer = setTimeout(() => abandon(onTimeout()), ms);
+      }
       signal?.addEventListener("abort", onAbort, { once: true });
       before.then(() => {
         if (abandoned) return;
@@ -102,7 +125,11 @@ export class PGliteAdapter implements Adapter {
     return this.#db;
   }
 
-  async run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  async run(
+    text: string,
+    params: readonly unknown[],
+    options: RunOptions = {},
+  ): Promise<RawResult> {
     // Open first: start-up (seconds for the WebAssembly module) is not time spent waiting in the queue.
     const db = await this.#open();
     const release = await this.#acquire(options.signal);
@@ -127,15 +154,23 @@ export class PGliteAdapter implements Adapter {
     }
   }
 
-  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
+  async reserve(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ReservedConnection> {
     const db = await this.#open();
     const release = await this.#acquire(options.signal);
     return new PGliteReserved(db, release, this.#fail);
   }
 
   #acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.#closed) return Promise.reject(new QueryCancelledError("The engine was disposed"));
-    if (signal?.aborted) return Promise.reject(new QueryCancelledError("The query was cancelled by its AbortSignal"));
+    if (this.#closed) {
+      return Promise.reject(new QueryCancelledError("The engine was disposed"));
+    }
+    if (signal?.aborted) {
+      return Promise.reject(
+        new QueryCancelledError("The query was cancelled by its AbortSignal"),
+      );
+    }
     const ms = this.#ctx.acquireTimeout;
     return this.#queue.acquire(ms, signal, () =>
       new PoolTimeoutError(
@@ -167,7 +202,11 @@ export class PGliteAdapter implements Adapter {
   };
 
   stats(): PoolStats {
-    return { max: 1, reserved: this.#queue.held ? 1 : 0, waiting: this.#queue.waiting };
+    return {
+      max: 1,
+      reserved: this.#queue.held ? 1 : 0,
+      waiting: this.#queue.waiting,
+    };
   }
 
   async close(): Promise<void> {
@@ -188,13 +227,21 @@ class PGliteReserved implements ReservedConnection {
   #release: (() => void) | undefined;
   #fail: (e: unknown, sql: string) => IrisqlError;
 
-  constructor(db: PGliteLike, release: () => void, fail: (e: unknown, sql: string) => IrisqlError) {
+  constructor(
+    db: PGliteLike,
+    release: () => void,
+    fail: (e: unknown, sql: string) => IrisqlError,
+  ) {
     this.#db = db;
     this.#release = release;
     this.#fail = fail;
   }
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(
+    text: string,
+    params: readonly unknown[],
+    options: RunOptions = {},
+  ): Promise<RawResult> {
     return query(this.#db, text, params, options, this.#fail);
   }
 
@@ -207,7 +254,11 @@ class PGliteReserved implements ReservedConnection {
     // PGlite hands back whole results; batch them so callers see one interface.
     const result = await this.run(text, params, options);
     for (let i = 0; i < result.rows.length; i += batchSize) {
-      if (options.signal?.aborted) throw new QueryCancelledError("The stream was cancelled by its AbortSignal");
+      if (options.signal?.aborted) {
+        throw new QueryCancelledError(
+          "The stream was cancelled by its AbortSignal",
+        );
+      }
       yield result.rows.slice(i, i + batchSize);
     }
   }
@@ -218,7 +269,9 @@ class PGliteReserved implements ReservedConnection {
   ): Promise<RawResult[]> {
     // In process there is no round trip to save; run back to back.
     const out: RawResult[] = [];
-    for (const s of statements) out.push(await this.run(s.text, s.params, options));
+    for (const s of statements) {
+      out.push(await this.run(s.text, s.params, options));
+    }
     return out;
   }
 
@@ -237,13 +290,23 @@ async function query(
   options: RunOptions,
   fail: (e: unknown, sql: string) => IrisqlError,
 ): Promise<RawResult> {
-  if (options.signal?.aborted) throw new QueryCancelledError("The query was cancelled by its AbortSignal");
+  if (options.signal?.aborted) {
+    throw new QueryCancelledError("The query was cancelled by its AbortSignal");
+  }
   try {
     if (options.simple && params.length === 0) {
-      const results = await db.exec(text, { rowMode: "object", parsers: PARSERS });
+      const results = await db.exec(text, {
+        rowMode: "object",
+        parsers: PARSERS,
+      });
       return toRaw(results[results.length - 1] ?? { rows: [], fields: [] });
     }
-    return toRaw(await db.query(text, params as unknown[], { rowMode: "object", parsers: PARSERS }));
+    return toRaw(
+      await db.query(text, params as unknown[], {
+        rowMode: "object",
+        parsers: PARSERS,
+      }),
+    );
   } catch (error) {
     throw fail(error, text);
   }
@@ -251,7 +314,8 @@ async function query(
 
 function toRaw(r: PGliteResults): RawResult {
   const command = r.command ?? "";
-  const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) || r.fields.length > 0;
+  const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) ||
+    r.fields.length > 0;
   return {
     rows: r.rows,
     columns: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
@@ -261,7 +325,9 @@ function toRaw(r: PGliteResults): RawResult {
 }
 
 async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
-  const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
+  const { PGlite } = await importOptional<
+    { PGlite: new (options: Record<string, unknown>) => PGliteLike }
+  >(
     "@electric-sql/pglite",
     "The pglite: URL scheme",
     () => import("@electric-sql/pglite"),
@@ -276,11 +342,17 @@ async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
       if (error instanceof DriverMissingError) return undefined;
       throw error;
     });
-  const db = new PGlite({ dataDir: config.dataDir, extensions: vector ? { vector } : {}, parsers: PARSERS });
+  const db = new PGlite({
+    dataDir: config.dataDir,
+    extensions: vector ? { vector } : {},
+    parsers: PARSERS,
+  });
   await db.waitReady;
   const settings = Object.entries(config.settings)
     .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
     .join(" ");
-  await db.exec(`${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`);
+  await db.exec(
+    `${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`,
+  );
   return db;
 }

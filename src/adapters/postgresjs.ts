@@ -79,7 +79,8 @@ const CONNECTION_SQLSTATES: Record<string, string> = {
 };
 
 const REASONS: Record<string, string> = {
-  ECONNREFUSED: "connection refused (is the server running and listening there?)",
+  ECONNREFUSED:
+    "connection refused (is the server running and listening there?)",
   ENOTFOUND: "host not found",
   EAI_AGAIN: "host name lookup failed",
   ETIMEDOUT: "timed out",
@@ -122,26 +123,50 @@ export class PostgresJsAdapter implements Adapter {
         ]),
       ),
     };
-    const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
+    const ended = () =>
+      this.#fail(
+        Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }),
+        "",
+      );
     this.#pool = new LinkPool({
       max: config.max,
       acquireTimeout: ctx.acquireTimeout,
       // deno-lint-ignore no-explicit-any
-      open: (onclose) => (postgres as any)({ ...driverOptions, max: 1, onclose }),
+      open: (onclose) =>
+        (postgres as any)({ ...driverOptions, max: 1, onclose }),
       timeoutError: (ms) => this.#poolTimeout(ms),
-      cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
+      cancelledError: () =>
+        new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
     });
   }
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(
+    text: string,
+    params: readonly unknown[],
+    options: RunOptions = {},
+  ): Promise<RawResult> {
     const link = this.#pool.now();
     if (link) return this.#runOn(link, text, params, options);
-    return this.#pool.acquire(false, options.signal).then((l) => this.#runOn(l, text, params, options));
+    return this.#pool.acquire(false, options.signal).then((l) =>
+      this.#runOn(l, text, params, options)
+    );
   }
 
-  #runOn(link: Link, text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
-    return execute(link.sql, text, params, options, this.#prepare(options), this.#fail).then(
+  #runOn(
+    link: Link,
+    text: string,
+    params: readonly unknown[],
+    options: RunOptions,
+  ): Promise<RawResult> {
+    return execute(
+      link.sql,
+      text,
+      params,
+      options,
+      this.#prepare(options),
+      this.#fail,
+    ).then(
       (result) => {
         this.#pool.done(link);
         return result;
@@ -160,9 +185,18 @@ export class PostgresJsAdapter implements Adapter {
     batchSize: number,
     options: RunOptions = {},
   ): AsyncGenerator<Record<string, unknown>[]> {
-    const link = this.#pool.now() ?? await this.#pool.acquire(false, options.signal);
+    const link = this.#pool.now() ??
+      await this.#pool.acquire(false, options.signal);
     try {
-      yield* streamQuery(link.sql, text, params, batchSize, options, this.#prepare(options), this.#fail);
+      yield* streamQuery(
+        link.sql,
+        text,
+        params,
+        batchSize,
+        options,
+        this.#prepare(options),
+        this.#fail,
+      );
     } catch (error) {
       if (error instanceof ConnectionError) this.#pool.drop(link);
       throw error;
@@ -171,7 +205,9 @@ export class PostgresJsAdapter implements Adapter {
     }
   }
 
-  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
+  async reserve(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ReservedConnection> {
     // With prePing, a connection that fails the ping is dropped and another taken;
     // each dead one fails once, so max + 1 tries suffice.
     for (let attempt = 0;; attempt++) {
@@ -183,7 +219,9 @@ export class PostgresJsAdapter implements Adapter {
         return conn;
       } catch (error) {
         await conn.release(true);
-        if (!(error instanceof ConnectionError) || attempt >= this.#config.max) throw error;
+        if (
+          !(error instanceof ConnectionError) || attempt >= this.#config.max
+        ) throw error;
       }
     }
   }
@@ -201,21 +239,38 @@ export class PostgresJsAdapter implements Adapter {
 
   /** Turn a driver error into an irisql error. */
   #fail = (error: unknown, sql: string): IrisqlError => {
-    const e = error as { code?: string; name?: string; message?: string; severity?: string };
+    const e = error as {
+      code?: string;
+      name?: string;
+      message?: string;
+      severity?: string;
+    };
     const where = `${this.#config.host}:${this.#config.port}`;
     if (e?.code && CONNECTION_CODES.has(e.code)) {
       const reason = REASONS[e.code] ?? e.code;
       return new ConnectionError(
         `Could not use the database connection to ${where}: ${reason} [${e.code}]`,
-        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
+        {
+          host: this.#config.host,
+          port: this.#config.port,
+          code: e.code,
+          cause: error,
+        },
       );
     }
-    if (e?.name === "PostgresError" && e.code && e.code in CONNECTION_SQLSTATES) {
+    if (
+      e?.name === "PostgresError" && e.code && e.code in CONNECTION_SQLSTATES
+    ) {
       return new ConnectionError(
         `Could not use the database connection to ${where} as user "${this.#config.user}": ${
           CONNECTION_SQLSTATES[e.code]
         } [${e.code}] ${redact(e.message ?? "", this.#config.password)}`,
-        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
+        {
+          host: this.#config.host,
+          port: this.#config.port,
+          code: e.code,
+          cause: error,
+        },
       );
     }
     if (e?.name === "PostgresError") {
@@ -240,9 +295,15 @@ export class PostgresJsAdapter implements Adapter {
       }, sql);
     }
     if (e?.code === "57014" && e.message?.includes("user request")) {
-      return new QueryCancelledError("The query was cancelled before it was sent", { cause: error });
+      return new QueryCancelledError(
+        "The query was cancelled before it was sent",
+        { cause: error },
+      );
     }
-    return this.#ctx.mapError({ message: redact(e?.message ?? String(error), this.#config.password), cause: error }, sql);
+    return this.#ctx.mapError({
+      message: redact(e?.message ?? String(error), this.#config.password),
+      cause: error,
+    }, sql);
   };
 
   get fail(): (error: unknown, sql: string) => IrisqlError {
@@ -250,7 +311,11 @@ export class PostgresJsAdapter implements Adapter {
   }
 
   stats(): PoolStats {
-    return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
+    return {
+      max: this.#config.max,
+      reserved: this.#pool.held,
+      waiting: this.#pool.waiting,
+    };
   }
 
   close(): Promise<void> {
@@ -269,7 +334,11 @@ class PostgresJsReserved implements ReservedConnection {
   #fail: (e: unknown, sql: string) => IrisqlError;
   #released = false;
 
-  constructor(link: Link, pool: LinkPool, fail: (e: unknown, sql: string) => IrisqlError) {
+  constructor(
+    link: Link,
+    pool: LinkPool,
+    fail: (e: unknown, sql: string) => IrisqlError,
+  ) {
     this.#link = link;
     this.#pool = pool;
     this.#fail = fail;
@@ -277,7 +346,10 @@ class PostgresJsReserved implements ReservedConnection {
 
   #gone(): IrisqlError | undefined {
     if (!this.#link.dead) return undefined;
-    return this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), "");
+    return this.#fail(
+      Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }),
+      "",
+    );
   }
 
   /** A connection failure ends this connection for good; the error goes on to the caller. */
@@ -286,10 +358,21 @@ class PostgresJsReserved implements ReservedConnection {
     throw error;
   };
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(
+    text: string,
+    params: readonly unknown[],
+    options: RunOptions = {},
+  ): Promise<RawResult> {
     const gone = this.#gone();
     if (gone) return Promise.reject(gone);
-    return execute(this.#link.sql, text, params, options, options.prepare ?? true, this.#fail).catch(this.#noteFailure);
+    return execute(
+      this.#link.sql,
+      text,
+      params,
+      options,
+      options.prepare ?? true,
+      this.#fail,
+    ).catch(this.#noteFailure);
   }
 
   async *stream(
@@ -301,7 +384,15 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     try {
-      yield* streamQuery(this.#link.sql, text, params, batchSize, options, options.prepare ?? true, this.#fail);
+      yield* streamQuery(
+        this.#link.sql,
+        text,
+        params,
+        batchSize,
+        options,
+        options.prepare ?? true,
+        this.#fail,
+      );
     } catch (error) {
       this.#noteFailure(error);
     }
@@ -314,11 +405,15 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     const prepare = options.prepare ?? true;
-    const queries = statements.map((s) => start(this.#link.sql, s.text, s.params, options, prepare));
+    const queries = statements.map((s) =>
+      start(this.#link.sql, s.text, s.params, options, prepare)
+    );
     const settled = await Promise.allSettled(
       queries.map((q, i) => finish(q, statements[i].text, options, this.#fail)),
     );
-    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+    const failures = settled.filter((s): s is PromiseRejectedResult =>
+      s.status === "rejected"
+    );
     if (failures.length > 0) {
       // The first failure is the cause; later ones are usually "transaction aborted".
       this.#noteFailure(failures[0].reason);
@@ -337,7 +432,13 @@ class PostgresJsReserved implements ReservedConnection {
 
 // --- helpers shared by the pool and reserved connections -------------------
 
-function start(sql: Sql, text: string, params: readonly unknown[], options: RunOptions, prepare: boolean): PendingQuery {
+function start(
+  sql: Sql,
+  text: string,
+  params: readonly unknown[],
+  options: RunOptions,
+  prepare: boolean,
+): PendingQuery {
   const query = options.simple && params.length === 0
     ? sql.unsafe(text).simple()
     : sql.unsafe(text, params as unknown[], { prepare });
@@ -353,7 +454,12 @@ function execute(
   fail: (e: unknown, sql: string) => IrisqlError,
 ): Promise<RawResult> {
   if (options.signal?.aborted) return Promise.reject(cancelled(options.signal));
-  return finish(start(sql, text, params, options, prepare), text, options, fail);
+  return finish(
+    start(sql, text, params, options, prepare),
+    text,
+    options,
+    fail,
+  );
 }
 
 function finish(
@@ -364,7 +470,12 @@ function finish(
 ): Promise<RawResult> {
   // Hot path (no signal): one native `then` instead of an async frame awaiting the
   // driver's Promise subclass, which costs extra microtask hops per query (bench/).
-  if (!options.signal) return query.then(toRaw, (error: unknown) => Promise.reject(fail(error, text)));
+  if (!options.signal) {
+    return query.then(
+      toRaw,
+      (error: unknown) => Promise.reject(fail(error, text)),
+    );
+  }
   return finishWithSignal(query, text, options.signal, fail);
 }
 
@@ -397,7 +508,9 @@ async function* streamQuery(
 ): AsyncGenerator<Record<string, unknown>[]> {
   if (options.signal?.aborted) throw cancelled(options.signal);
   const query = sql.unsafe(text, params as unknown[], { prepare });
-  const iterator: AsyncIterator<Record<string, unknown>[]> = query.cursor(batchSize)[Symbol.asyncIterator]();
+  const iterator: AsyncIterator<Record<string, unknown>[]> = query.cursor(
+    batchSize,
+  )[Symbol.asyncIterator]();
   const onAbort = () => query.cancel();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -426,11 +539,17 @@ async function* streamQuery(
 const columnLists = new WeakMap<object, ColumnInfo[]>();
 const NO_COLUMNS: ColumnInfo[] = Object.freeze([]) as unknown as ColumnInfo[];
 
-function columnsOf(driverColumns: { name: string; type: number }[] | undefined): ColumnInfo[] {
+function columnsOf(
+  driverColumns: { name: string; type: number }[] | undefined,
+): ColumnInfo[] {
   if (!driverColumns) return NO_COLUMNS;
   let list = columnLists.get(driverColumns);
   if (!list) {
-    list = Object.freeze(driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type }))) as ColumnInfo[];
+    list = Object.freeze(
+      driverColumns.map((c) =>
+        Object.freeze({ name: c.name, typeOid: c.type })
+      ),
+    ) as ColumnInfo[];
     columnLists.set(driverColumns, list);
   }
   return list;
@@ -443,12 +562,22 @@ function toRaw(result: Sql): RawResult {
   const n = result.length;
   const rows = new Array<Record<string, unknown>>(n);
   for (let i = 0; i < n; i++) rows[i] = result[i];
-  return { rows, columns, command: result.command ?? "", count: result.count ?? null };
+  return {
+    rows,
+    columns,
+    command: result.command ?? "",
+    count: result.count ?? null,
+  };
 }
 
 function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
-  return new QueryCancelledError(`The query was cancelled by its AbortSignal${reason}`, { cause: cause ?? signal.reason });
+  const reason = signal.reason instanceof Error
+    ? `: ${signal.reason.message}`
+    : "";
+  return new QueryCancelledError(
+    `The query was cancelled by its AbortSignal${reason}`,
+    { cause: cause ?? signal.reason },
+  );
 }
 
 /** Remove a password from text, in case a server ever echoes one. */
