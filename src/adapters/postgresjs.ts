@@ -131,8 +131,8 @@ export class PostgresJsAdapter implements Adapter {
     this.#pool = new LinkPool({
       max: config.max,
       acquireTimeout: ctx.acquireTimeout,
-      // deno-lint-ignore no-explicit-any
       open: (onclose) =>
+        // deno-lint-ignore no-explicit-any
         (postgres as any)({ ...driverOptions, max: 1, onclose }),
       timeoutError: (ms) => this.#poolTimeout(ms),
       cancelledError: () =>
