@@ -7,20 +7,8 @@
  * the usual cause being a query on the engine issued inside `begin()` instead
  * of on the transaction object.
  */
-import {
-  DriverMissingError,
-  type IrisqlError,
-  PoolTimeoutError,
-  QueryCancelledError,
-} from "../errors.ts";
-import type {
-  Adapter,
-  AdapterContext,
-  PoolStats,
-  RawResult,
-  ReservedConnection,
-  RunOptions,
-} from "./adapter.ts";
+import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
+import type { Adapter, AdapterContext, PoolStats, RawResult, ReservedConnection, RunOptions } from "./adapter.ts";
 import { importOptional } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 

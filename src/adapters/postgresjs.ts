@@ -5,12 +5,7 @@
  * by AbortSignal), and turns driver errors into irisql errors.
  */
 import postgres from "postgres";
-import {
-  ConnectionError,
-  type IrisqlError,
-  PoolTimeoutError,
-  QueryCancelledError,
-} from "../errors.ts";
+import { ConnectionError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
@@ -79,8 +74,7 @@ const CONNECTION_SQLSTATES: Record<string, string> = {
 };
 
 const REASONS: Record<string, string> = {
-  ECONNREFUSED:
-    "connection refused (is the server running and listening there?)",
+  ECONNREFUSED: "connection refused (is the server running and listening there?)",
   ENOTFOUND: "host not found",
   EAI_AGAIN: "host name lookup failed",
   ETIMEDOUT: "timed out",
@@ -135,8 +129,7 @@ export class PostgresJsAdapter implements Adapter {
         // deno-lint-ignore no-explicit-any
         (postgres as any)({ ...driverOptions, max: 1, onclose }),
       timeoutError: (ms) => this.#poolTimeout(ms),
-      cancelledError: () =>
-        new QueryCancelledError("Cancelled while waiting for a connection"),
+      cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
     });
   }
@@ -148,9 +141,7 @@ export class PostgresJsAdapter implements Adapter {
   ): Promise<RawResult> {
     const link = this.#pool.now();
     if (link) return this.#runOn(link, text, params, options);
-    return this.#pool.acquire(false, options.signal).then((l) =>
-      this.#runOn(l, text, params, options)
-    );
+    return this.#pool.acquire(false, options.signal).then((l) => this.#runOn(l, text, params, options));
   }
 
   #runOn(
@@ -405,15 +396,11 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     const prepare = options.prepare ?? true;
-    const queries = statements.map((s) =>
-      start(this.#link.sql, s.text, s.params, options, prepare)
-    );
+    const queries = statements.map((s) => start(this.#link.sql, s.text, s.params, options, prepare));
     const settled = await Promise.allSettled(
       queries.map((q, i) => finish(q, statements[i].text, options, this.#fail)),
     );
-    const failures = settled.filter((s): s is PromiseRejectedResult =>
-      s.status === "rejected"
-    );
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failures.length > 0) {
       // The first failure is the cause; later ones are usually "transaction aborted".
       this.#noteFailure(failures[0].reason);
@@ -546,9 +533,7 @@ function columnsOf(
   let list = columnLists.get(driverColumns);
   if (!list) {
     list = Object.freeze(
-      driverColumns.map((c) =>
-        Object.freeze({ name: c.name, typeOid: c.type })
-      ),
+      driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type })),
     ) as ColumnInfo[];
     columnLists.set(driverColumns, list);
   }
@@ -571,9 +556,7 @@ function toRaw(result: Sql): RawResult {
 }
 
 function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
-  const reason = signal.reason instanceof Error
-    ? `: ${signal.reason.message}`
-    : "";
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
   return new QueryCancelledError(
     `The query was cancelled by its AbortSignal${reason}`,
     { cause: cause ?? signal.reason },
