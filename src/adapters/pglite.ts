@@ -27,15 +27,8 @@ interface PGliteResults {
 }
 
 interface PGliteLike {
-  query(
-    text: string,
-    params?: unknown[],
-    options?: Record<string, unknown>,
-  ): Promise<PGliteResults>;
-  exec(
-    text: string,
-    options?: Record<string, unknown>,
-  ): Promise<PGliteResults[]>;
+  query(text: string, params?: unknown[], options?: Record<string, unknown>): Promise<PGliteResults>;
+  exec(text: string, options?: Record<string, unknown>): Promise<PGliteResults[]>;
   close(): Promise<void>;
   waitReady: Promise<void>;
 }
@@ -45,13 +38,16 @@ class Queue {
   #tail: Promise<void> = Promise.resolve();
   waiting = 0;
   held = false;
+  /** The holder is a session, transaction or connect(), not one statement. */
+  heldByReservation = false;
+  #lastYield = performance.now();
 
-  /** Resolves with a release function once the lock is ours, or rejects after `ms`. */
-  acquire(
-    ms: number,
-    signal?: AbortSignal,
-    onTimeout?: () => IrisqlError,
-  ): Promise<() => void> {
+  /**
+   * Resolves with a release function once the lock is ours, or rejects once `ms` have
+   * passed and a reservation holds the lock: a queue of single statements always moves
+   * on, a reservation may never be released (or wait for a query issued outside it).
+   */
+  acquire(ms: number, signal?: AbortSignal, onTimeout?: () => IrisqlError, reservation = false): Promise<() => void> {
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
     const before = this.#tail;
@@ -60,12 +56,7 @@ class Queue {
     let abandoned = false;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () =>
-        abandon(
-          new QueryCancelledError(
-            "Cancelled while waiting for the PGlite connection",
-          ),
-        );
+      const onAbort = () => abandon(new QueryCancelledError("Cancelled while waiting for the PGlite connection"));
       const abandon = (error: IrisqlError) => {
         if (abandoned) return;
         abandoned = true;
@@ -75,9 +66,11 @@ class Queue {
         before.then(release);
         reject(error);
       };
-      if (ms > 0 && onTimeout) {
-        timer = setTimeout(() => abandon(onTimeout()), ms);
-      }
+      const expire = () => {
+        if (this.heldByReservation) abandon(onTimeout!());
+        else timer = setTimeout(expire, Math.max(10, ms / 10));
+      };
+      if (ms > 0 && onTimeout) timer = setTimeout(expire, ms);
       signal?.addEventListener("abort", onAbort, { once: true });
       before.then(() => {
         if (abandoned) return;
@@ -85,9 +78,16 @@ class Queue {
         signal?.removeEventListener("abort", onAbort);
         this.waiting--;
         this.held = true;
+        this.heldByReservation = reservation;
         resolve(() => {
           this.held = false;
-          release();
+          this.heldByReservation = false;
+          // PGlite answers without going through the event loop: under steady load no timer
+          // or I/O (acquire timeouts, a web server's requests) would ever run. Every 10 ms, let them.
+          const t = performance.now();
+          if (t - this.#lastYield < 10) return release();
+          this.#lastYield = t;
+          setTimeout(release, 0);
         });
       });
     });
@@ -113,11 +113,7 @@ export class PGliteAdapter implements Adapter {
     return this.#db;
   }
 
-  async run(
-    text: string,
-    params: readonly unknown[],
-    options: RunOptions = {},
-  ): Promise<RawResult> {
+  async run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
     // Open first: start-up (seconds for the WebAssembly module) is not time spent waiting in the queue.
     const db = await this.#open();
     const release = await this.#acquire(options.signal);
@@ -142,29 +138,21 @@ export class PGliteAdapter implements Adapter {
     }
   }
 
-  async reserve(
-    options: { signal?: AbortSignal } = {},
-  ): Promise<ReservedConnection> {
+  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
     const db = await this.#open();
-    const release = await this.#acquire(options.signal);
+    const release = await this.#acquire(options.signal, true);
     return new PGliteReserved(db, release, this.#fail);
   }
 
-  #acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.#closed) {
-      return Promise.reject(new QueryCancelledError("The engine was disposed"));
-    }
-    if (signal?.aborted) {
-      return Promise.reject(
-        new QueryCancelledError("The query was cancelled by its AbortSignal"),
-      );
-    }
+  #acquire(signal?: AbortSignal, reservation = false): Promise<() => void> {
+    if (this.#closed) return Promise.reject(new QueryCancelledError("The engine was disposed"));
+    if (signal?.aborted) return Promise.reject(new QueryCancelledError("The query was cancelled by its AbortSignal"));
     const ms = this.#ctx.acquireTimeout;
     return this.#queue.acquire(ms, signal, () =>
       new PoolTimeoutError(
         `The PGlite connection was not free within ${ms} ms. PGlite has a single connection: ` +
           "inside engine.begin()/session() run queries on the transaction or session object, not on the engine.",
-      ));
+      ), reservation);
   }
 
   #fail = (error: unknown, sql: string): IrisqlError => {
@@ -190,22 +178,21 @@ export class PGliteAdapter implements Adapter {
   };
 
   stats(): PoolStats {
-    return {
-      max: 1,
-      reserved: this.#queue.held ? 1 : 0,
-      waiting: this.#queue.waiting,
-    };
+    return { max: 1, reserved: this.#queue.held ? 1 : 0, waiting: this.#queue.waiting };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#db) return;
-    const release = await this.#queue.acquire(0);
+    // Let running work finish, but do not wait forever for a connection someone never released.
+    const release = await this.#queue.acquire(5000, undefined, () => new PoolTimeoutError("dispose")).catch(() =>
+      undefined
+    );
     try {
       await (await this.#db).close();
     } finally {
-      release();
+      release?.();
     }
   }
 }
@@ -215,21 +202,13 @@ class PGliteReserved implements ReservedConnection {
   #release: (() => void) | undefined;
   #fail: (e: unknown, sql: string) => IrisqlError;
 
-  constructor(
-    db: PGliteLike,
-    release: () => void,
-    fail: (e: unknown, sql: string) => IrisqlError,
-  ) {
+  constructor(db: PGliteLike, release: () => void, fail: (e: unknown, sql: string) => IrisqlError) {
     this.#db = db;
     this.#release = release;
     this.#fail = fail;
   }
 
-  run(
-    text: string,
-    params: readonly unknown[],
-    options: RunOptions = {},
-  ): Promise<RawResult> {
+  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
     return query(this.#db, text, params, options, this.#fail);
   }
 
@@ -242,11 +221,7 @@ class PGliteReserved implements ReservedConnection {
     // PGlite hands back whole results; batch them so callers see one interface.
     const result = await this.run(text, params, options);
     for (let i = 0; i < result.rows.length; i += batchSize) {
-      if (options.signal?.aborted) {
-        throw new QueryCancelledError(
-          "The stream was cancelled by its AbortSignal",
-        );
-      }
+      if (options.signal?.aborted) throw new QueryCancelledError("The stream was cancelled by its AbortSignal");
       yield result.rows.slice(i, i + batchSize);
     }
   }
@@ -257,9 +232,7 @@ class PGliteReserved implements ReservedConnection {
   ): Promise<RawResult[]> {
     // In process there is no round trip to save; run back to back.
     const out: RawResult[] = [];
-    for (const s of statements) {
-      out.push(await this.run(s.text, s.params, options));
-    }
+    for (const s of statements) out.push(await this.run(s.text, s.params, options));
     return out;
   }
 
@@ -278,23 +251,13 @@ async function query(
   options: RunOptions,
   fail: (e: unknown, sql: string) => IrisqlError,
 ): Promise<RawResult> {
-  if (options.signal?.aborted) {
-    throw new QueryCancelledError("The query was cancelled by its AbortSignal");
-  }
+  if (options.signal?.aborted) throw new QueryCancelledError("The query was cancelled by its AbortSignal");
   try {
     if (options.simple && params.length === 0) {
-      const results = await db.exec(text, {
-        rowMode: "object",
-        parsers: PARSERS,
-      });
+      const results = await db.exec(text, { rowMode: "object", parsers: PARSERS });
       return toRaw(results[results.length - 1] ?? { rows: [], fields: [] });
     }
-    return toRaw(
-      await db.query(text, params as unknown[], {
-        rowMode: "object",
-        parsers: PARSERS,
-      }),
-    );
+    return toRaw(await db.query(text, params as unknown[], { rowMode: "object", parsers: PARSERS }));
   } catch (error) {
     throw fail(error, text);
   }
@@ -302,8 +265,7 @@ async function query(
 
 function toRaw(r: PGliteResults): RawResult {
   const command = r.command ?? "";
-  const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) ||
-    r.fields.length > 0;
+  const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) || r.fields.length > 0;
   return {
     rows: r.rows,
     columns: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
@@ -313,9 +275,7 @@ function toRaw(r: PGliteResults): RawResult {
 }
 
 async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
-  const { PGlite } = await importOptional<
-    { PGlite: new (options: Record<string, unknown>) => PGliteLike }
-  >(
+  const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
     "@electric-sql/pglite",
     "The pglite: URL scheme",
     () => import("@electric-sql/pglite"),
@@ -330,17 +290,11 @@ async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
       if (error instanceof DriverMissingError) return undefined;
       throw error;
     });
-  const db = new PGlite({
-    dataDir: config.dataDir,
-    extensions: vector ? { vector } : {},
-    parsers: PARSERS,
-  });
+  const db = new PGlite({ dataDir: config.dataDir, extensions: vector ? { vector } : {}, parsers: PARSERS });
   await db.waitReady;
   const settings = Object.entries(config.settings)
     .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
     .join(" ");
-  await db.exec(
-    `${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`,
-  );
+  await db.exec(`${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`);
   return db;
 }

@@ -14,21 +14,94 @@ import type { IrisqlError } from "../errors.ts";
 // deno-lint-ignore no-explicit-any
 type Sql = any;
 
+/** What a link needs of a socket. */
+export interface LinkSocket {
+  once(event: "close", listener: () => void): unknown;
+  destroy(): void;
+}
+
 export class Link {
   /** Statements and streams in flight on it (pooled use). */
   busy = 0;
   /** Held by one session, transaction or connect(). */
   reserved = false;
+  /** Runs one statement that no other may share (see LinkUse). */
+  solo = false;
   /** Its socket closed or failed: never used again. */
   dead = false;
   readonly sql: Sql;
-  constructor(open: (onclose: () => void) => Sql, onclose: (link: Link) => void) {
-    this.sql = open(() => onclose(this));
+  #sockets = new Set<LinkSocket>();
+  #opened = false;
+  #lost: () => void;
+
+  constructor(options: LinkPoolOptions, lost: (link: Link) => void) {
+    this.#lost = () => lost(this);
+    this.sql = options.open({ onclose: this.#lost, socket: () => this.#socket(options) });
+  }
+
+  /**
+   * The driver asks for a socket: the first is the connection; more while it is open
+   * are cancel requests. Once the connection closed, the driver asking again means a
+   * reconnect, which would be a new session in the middle of someone's work: refused.
+   */
+  #socket(options: LinkPoolOptions): LinkSocket {
+    if (this.dead) throw Object.assign(new Error("connection closed"), { code: "CONNECTION_CLOSED" });
+    const socket = options.connect();
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    if (!this.#opened) {
+      this.#opened = true;
+      // Runs before the driver's own close handler, so its reconnect is refused.
+      socket.once("close", this.#lost);
+    }
+    return socket;
+  }
+
+  /** Close every socket this link opened, whatever state the driver left it in. */
+  destroySockets(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  #pending = new Set<(error: unknown) => void>();
+
+  /**
+   * `statement`, settled by the driver, or failed by failPending() if this link is
+   * dropped first: the driver strands statements queued on a connection that died
+   * while still connecting.
+   */
+  watch<T>(statement: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      statement.then(
+        (value) => {
+          this.#pending.delete(reject);
+          resolve(value);
+        },
+        (error) => {
+          this.#pending.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  failPending(error: unknown): void {
+    for (const reject of this.#pending) reject(error);
+    this.#pending.clear();
   }
 }
 
+/**
+ * How a link is used: "shared" by one statement among others pipelined on the same
+ * connection; "solo" by one statement alone (a cancellable statement, since a
+ * PostgreSQL cancel request hits whatever the connection runs at that moment, or
+ * a stream); "reserve": held by a session, transaction or connect() until released.
+ */
+export type LinkUse = "shared" | "solo" | "reserve";
+
 interface Waiter {
-  reserve: boolean;
+  use: LinkUse;
   grant(link: Link): void;
   fail(error: IrisqlError): void;
 }
@@ -37,11 +110,15 @@ export interface LinkPoolOptions {
   max: number;
   /** ms to wait for a link; 0 = forever. */
   acquireTimeout: number;
-  /** A postgres.js client with max 1 that calls `onclose` when its socket closes. */
-  open(onclose: () => void): Sql;
+  /** A postgres.js client with max 1, given the driver's `onclose` and `socket` options. */
+  open(hooks: { onclose: () => void; socket: () => LinkSocket }): Sql;
+  /** A new TCP connection to the server. */
+  connect(): LinkSocket;
   timeoutError(ms: number, held: number): IrisqlError;
   cancelledError(): IrisqlError;
   endedError(): IrisqlError;
+  /** For statements left unanswered on a connection that died. */
+  lostError(): IrisqlError;
 }
 
 export class LinkPool {
@@ -49,8 +126,6 @@ export class LinkPool {
   #waiters: Waiter[] = [];
   #held = 0;
   #closed = false;
-  /** Dropped links still ending. */
-  #retiring = new Set<Promise<void>>();
   readonly #options: LinkPoolOptions;
 
   constructor(options: LinkPoolOptions) {
@@ -65,24 +140,23 @@ export class LinkPool {
     return this.#waiters.length;
   }
 
-  /** A link for one statement now (counted busy; call done()), or undefined: use acquire(). */
-  now(): Link | undefined {
+  /** A link for a statement now (call done() after), or undefined: use acquire(). */
+  now(use: "shared" | "solo"): Link | undefined {
     if (this.#waiters.length > 0 || this.#closed) return undefined;
-    const link = this.#forStatement();
-    if (link) link.busy++;
-    return link;
+    const link = this.#pick(use);
+    return link && this.#take(link, use);
   }
 
   /**
-   * A link for one statement (`reserve` false, call done() after) or held until
-   * release() (`reserve` true). Waits at most acquireTimeout, first come first served.
+   * A link for a statement (call done() after) or held until release() ("reserve").
+   * Waits at most acquireTimeout, first come first served.
    */
-  acquire(reserve: boolean, signal?: AbortSignal): Promise<Link> {
+  acquire(use: LinkUse, signal?: AbortSignal): Promise<Link> {
     if (this.#closed) return Promise.reject(this.#options.endedError());
     if (signal?.aborted) return Promise.reject(this.#options.cancelledError());
     if (this.#waiters.length === 0) {
-      const link = reserve ? this.#idle() : this.#forStatement();
-      if (link) return Promise.resolve(this.#take(link, reserve));
+      const link = this.#pick(use);
+      if (link) return Promise.resolve(this.#take(link, use));
     }
     return new Promise((resolve, reject) => {
       const ms = this.#options.acquireTimeout;
@@ -99,7 +173,7 @@ export class LinkPool {
       const onAbort = () => leave(this.#options.cancelledError());
       const timer = ms > 0 ? setTimeout(() => leave(this.#options.timeoutError(ms, this.#held)), ms) : undefined;
       const waiter: Waiter = {
-        reserve,
+        use,
         grant: (link) => {
           clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
@@ -115,6 +189,7 @@ export class LinkPool {
   /** A statement on `link` finished. */
   done(link: Link): void {
     link.busy--;
+    link.solo = false;
     if (link.busy === 0 && this.#waiters.length > 0) this.#serve();
   }
 
@@ -132,12 +207,12 @@ export class LinkPool {
     link.dead = true;
     const i = this.#links.indexOf(link);
     if (i >= 0) this.#links.splice(i, 1);
-    // A graceful end: statements queued on it but not yet sent still run (the driver may
-    // already be reconnecting for them). Forcing it instead would leave a socket that is
-    // mid-connect open for good, keeping the process alive.
-    const ending: Promise<void> = link.sql.end().catch(() => {});
-    this.#retiring.add(ending);
-    ending.then(() => this.#retiring.delete(ending));
+    // Its statements already failed; reject any still queued in the driver, then make sure
+    // no socket stays open (the driver leaves one that was mid-connect when it ended).
+    link.sql.end({ timeout: 0 }).catch(() => {}).then(() => {
+      link.destroySockets();
+      link.failPending(this.#options.lostError());
+    });
     this.#serve();
   }
 
@@ -147,21 +222,21 @@ export class LinkPool {
     for (const w of this.#waiters.slice()) w.fail(this.#options.endedError());
     const links = this.#links.splice(0);
     for (const link of links) link.dead = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
-    await Promise.all([
-      ...links.map((link) => link.sql.end({ timeout: 5 })),
-      Promise.race([Promise.all(this.#retiring), patience]),
-    ]);
-    clearTimeout(timer);
+    await Promise.all(links.map((link) =>
+      link.sql.end({ timeout: 5 }).finally(() => {
+        link.destroySockets();
+        link.failPending(this.#options.endedError());
+      })
+    ));
   }
 
-  #take(link: Link, reserve: boolean): Link {
-    if (reserve) {
+  #take(link: Link, use: LinkUse): Link {
+    if (use === "reserve") {
       link.reserved = true;
       this.#held++;
     } else {
       link.busy++;
+      link.solo = use === "solo";
     }
     return link;
   }
@@ -170,34 +245,30 @@ export class LinkPool {
   #serve(): void {
     while (this.#waiters.length > 0 && !this.#closed) {
       const w = this.#waiters[0];
-      const link = w.reserve ? this.#idle() : this.#forStatement();
+      const link = this.#pick(w.use);
       if (!link) return;
       this.#waiters.shift();
-      w.grant(this.#take(link, w.reserve));
+      w.grant(this.#take(link, w.use));
     }
   }
 
-  /** An idle link not held by anyone, opening one while under max. */
-  #idle(): Link | undefined {
-    for (const link of this.#links) {
-      if (!link.reserved && link.busy === 0) return link;
-    }
-    return this.#links.length < this.#options.max ? this.#open() : undefined;
-  }
-
-  /** An idle link, else a new one while under max, else the least busy (statements pipeline). */
-  #forStatement(): Link | undefined {
+  /**
+   * An idle link, else a new one while under max; for a shared statement, else the
+   * least busy shared link (statements pipeline).
+   */
+  #pick(use: LinkUse): Link | undefined {
     let best: Link | undefined;
     for (const link of this.#links) {
-      if (link.reserved) continue;
+      if (link.reserved || link.solo) continue;
       if (link.busy === 0) return link;
       if (!best || link.busy < best.busy) best = link;
     }
-    return this.#links.length < this.#options.max ? this.#open() : best;
+    if (this.#links.length < this.#options.max) return this.#open();
+    return use === "shared" ? best : undefined;
   }
 
   #open(): Link {
-    const link = new Link(this.#options.open, (l) => this.drop(l));
+    const link = new Link(this.#options, (l) => this.drop(l));
     this.#links.push(link);
     return link;
   }

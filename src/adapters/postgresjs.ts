@@ -4,6 +4,7 @@
  * driver, adds what the driver lacks (acquire timeout, pre-ping, cancellation
  * by AbortSignal), and turns driver errors into irisql errors.
  */
+import net from "node:net";
 import postgres from "postgres";
 import { ConnectionError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
 import type {
@@ -117,57 +118,50 @@ export class PostgresJsAdapter implements Adapter {
         ]),
       ),
     };
-    const ended = () =>
-      this.#fail(
-        Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }),
-        "",
-      );
+    const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
     this.#pool = new LinkPool({
       max: config.max,
       acquireTimeout: ctx.acquireTimeout,
-      open: (onclose) =>
-        // deno-lint-ignore no-explicit-any
-        (postgres as any)({ ...driverOptions, max: 1, onclose }),
+      // deno-lint-ignore no-explicit-any
+      open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, ...hooks }),
+      connect: () => {
+        const socket = net.connect({ host: config.host, port: config.port });
+        // The driver names host and port in its connection errors.
+        return Object.assign(socket, { host: config.host, port: config.port });
+      },
       timeoutError: (ms) => this.#poolTimeout(ms),
       cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
+      lostError: () => this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), ""),
     });
   }
 
-  run(
-    text: string,
-    params: readonly unknown[],
-    options: RunOptions = {},
-  ): Promise<RawResult> {
-    const link = this.#pool.now();
+  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+    // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
+    const use = options.signal ? "solo" : "shared";
+    const link = this.#pool.now(use);
     if (link) return this.#runOn(link, text, params, options);
-    return this.#pool.acquire(false, options.signal).then((l) => this.#runOn(l, text, params, options));
+    return this.#pool.acquire(use, options.signal).then((l) => this.#runOn(l, text, params, options));
   }
 
-  #runOn(
-    link: Link,
-    text: string,
-    params: readonly unknown[],
-    options: RunOptions,
-  ): Promise<RawResult> {
-    return execute(
-      link.sql,
-      text,
-      params,
-      options,
-      this.#prepare(options),
-      this.#fail,
-    ).then(
+  #runOn(link: Link, text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
+    return link.watch(execute(link.sql, text, params, options, this.#prepare(options), this.#fail)).then(
       (result) => {
-        this.#pool.done(link);
+        this.#settled(link, options);
         return result;
       },
       (error) => {
-        if (error instanceof ConnectionError) this.#pool.drop(link);
-        this.#pool.done(link);
+        this.#settled(link, options, error);
         throw error;
       },
     );
+  }
+
+  #settled(link: Link, options: RunOptions, error?: unknown): void {
+    // After a cancel request the connection is retired: the request may still be on its way
+    // and would stop whatever statement the connection runs next.
+    if (error instanceof ConnectionError || options.signal?.aborted) this.#pool.drop(link);
+    this.#pool.done(link);
   }
 
   async *stream(
@@ -176,33 +170,24 @@ export class PostgresJsAdapter implements Adapter {
     batchSize: number,
     options: RunOptions = {},
   ): AsyncGenerator<Record<string, unknown>[]> {
-    const link = this.#pool.now() ??
-      await this.#pool.acquire(false, options.signal);
+    // A cursor holds its connection until the caller finishes reading: nothing else may queue behind it.
+    const link = this.#pool.now("solo") ?? await this.#pool.acquire("solo", options.signal);
     try {
-      yield* streamQuery(
-        link.sql,
-        text,
-        params,
-        batchSize,
-        options,
-        this.#prepare(options),
-        this.#fail,
-      );
+      yield* streamQuery(link.sql, text, params, batchSize, options, this.#prepare(options), this.#fail);
     } catch (error) {
       if (error instanceof ConnectionError) this.#pool.drop(link);
       throw error;
     } finally {
+      if (options.signal?.aborted) this.#pool.drop(link);
       this.#pool.done(link);
     }
   }
 
-  async reserve(
-    options: { signal?: AbortSignal } = {},
-  ): Promise<ReservedConnection> {
+  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
     // With prePing, a connection that fails the ping is dropped and another taken;
     // each dead one fails once, so max + 1 tries suffice.
     for (let attempt = 0;; attempt++) {
-      const link = await this.#pool.acquire(true, options.signal);
+      const link = await this.#pool.acquire("reserve", options.signal);
       const conn = new PostgresJsReserved(link, this.#pool, this.#fail);
       if (!this.#ctx.prePing) return conn;
       try {
@@ -210,9 +195,7 @@ export class PostgresJsAdapter implements Adapter {
         return conn;
       } catch (error) {
         await conn.release(true);
-        if (
-          !(error instanceof ConnectionError) || attempt >= this.#config.max
-        ) throw error;
+        if (!(error instanceof ConnectionError) || attempt >= this.#config.max) throw error;
       }
     }
   }
@@ -230,38 +213,23 @@ export class PostgresJsAdapter implements Adapter {
 
   /** Turn a driver error into an irisql error. */
   #fail = (error: unknown, sql: string): IrisqlError => {
-    const e = error as {
-      code?: string;
-      name?: string;
-      message?: string;
-      severity?: string;
-    };
+    // The driver's error becomes the `cause`, which loggers print too: scrub it first.
+    scrub(error, this.#config.password);
+    const e = error as { code?: string; name?: string; message?: string; severity?: string };
     const where = `${this.#config.host}:${this.#config.port}`;
     if (e?.code && CONNECTION_CODES.has(e.code)) {
       const reason = REASONS[e.code] ?? e.code;
       return new ConnectionError(
         `Could not use the database connection to ${where}: ${reason} [${e.code}]`,
-        {
-          host: this.#config.host,
-          port: this.#config.port,
-          code: e.code,
-          cause: error,
-        },
+        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
       );
     }
-    if (
-      e?.name === "PostgresError" && e.code && e.code in CONNECTION_SQLSTATES
-    ) {
+    if (e?.name === "PostgresError" && e.code && e.code in CONNECTION_SQLSTATES) {
       return new ConnectionError(
         `Could not use the database connection to ${where} as user "${this.#config.user}": ${
           CONNECTION_SQLSTATES[e.code]
         } [${e.code}] ${redact(e.message ?? "", this.#config.password)}`,
-        {
-          host: this.#config.host,
-          port: this.#config.port,
-          code: e.code,
-          cause: error,
-        },
+        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
       );
     }
     if (e?.name === "PostgresError") {
@@ -286,15 +254,12 @@ export class PostgresJsAdapter implements Adapter {
       }, sql);
     }
     if (e?.code === "57014" && e.message?.includes("user request")) {
-      return new QueryCancelledError(
-        "The query was cancelled before it was sent",
-        { cause: error },
-      );
+      return new QueryCancelledError("The query was cancelled before it was sent", { cause: error });
     }
-    return this.#ctx.mapError({
-      message: redact(e?.message ?? String(error), this.#config.password),
-      cause: error,
-    }, sql);
+    return this.#ctx.mapError(
+      { message: redact(e?.message ?? String(error), this.#config.password), cause: error },
+      sql,
+    );
   };
 
   get fail(): (error: unknown, sql: string) => IrisqlError {
@@ -302,11 +267,7 @@ export class PostgresJsAdapter implements Adapter {
   }
 
   stats(): PoolStats {
-    return {
-      max: this.#config.max,
-      reserved: this.#pool.held,
-      waiting: this.#pool.waiting,
-    };
+    return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
   }
 
   close(): Promise<void> {
@@ -325,11 +286,7 @@ class PostgresJsReserved implements ReservedConnection {
   #fail: (e: unknown, sql: string) => IrisqlError;
   #released = false;
 
-  constructor(
-    link: Link,
-    pool: LinkPool,
-    fail: (e: unknown, sql: string) => IrisqlError,
-  ) {
+  constructor(link: Link, pool: LinkPool, fail: (e: unknown, sql: string) => IrisqlError) {
     this.#link = link;
     this.#pool = pool;
     this.#fail = fail;
@@ -337,10 +294,7 @@ class PostgresJsReserved implements ReservedConnection {
 
   #gone(): IrisqlError | undefined {
     if (!this.#link.dead) return undefined;
-    return this.#fail(
-      Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }),
-      "",
-    );
+    return this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), "");
   }
 
   /** A connection failure ends this connection for good; the error goes on to the caller. */
@@ -349,21 +303,11 @@ class PostgresJsReserved implements ReservedConnection {
     throw error;
   };
 
-  run(
-    text: string,
-    params: readonly unknown[],
-    options: RunOptions = {},
-  ): Promise<RawResult> {
+  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
     const gone = this.#gone();
     if (gone) return Promise.reject(gone);
-    return execute(
-      this.#link.sql,
-      text,
-      params,
-      options,
-      options.prepare ?? true,
-      this.#fail,
-    ).catch(this.#noteFailure);
+    return this.#link.watch(execute(this.#link.sql, text, params, options, options.prepare ?? true, this.#fail))
+      .catch(this.#noteFailure);
   }
 
   async *stream(
@@ -375,15 +319,7 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     try {
-      yield* streamQuery(
-        this.#link.sql,
-        text,
-        params,
-        batchSize,
-        options,
-        options.prepare ?? true,
-        this.#fail,
-      );
+      yield* streamQuery(this.#link.sql, text, params, batchSize, options, options.prepare ?? true, this.#fail);
     } catch (error) {
       this.#noteFailure(error);
     }
@@ -398,7 +334,7 @@ class PostgresJsReserved implements ReservedConnection {
     const prepare = options.prepare ?? true;
     const queries = statements.map((s) => start(this.#link.sql, s.text, s.params, options, prepare));
     const settled = await Promise.allSettled(
-      queries.map((q, i) => finish(q, statements[i].text, options, this.#fail)),
+      queries.map((q, i) => this.#link.watch(finish(q, statements[i].text, options, this.#fail))),
     );
     const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failures.length > 0) {
@@ -441,12 +377,7 @@ function execute(
   fail: (e: unknown, sql: string) => IrisqlError,
 ): Promise<RawResult> {
   if (options.signal?.aborted) return Promise.reject(cancelled(options.signal));
-  return finish(
-    start(sql, text, params, options, prepare),
-    text,
-    options,
-    fail,
-  );
+  return finish(start(sql, text, params, options, prepare), text, options, fail);
 }
 
 function finish(
@@ -457,12 +388,7 @@ function finish(
 ): Promise<RawResult> {
   // Hot path (no signal): one native `then` instead of an async frame awaiting the
   // driver's Promise subclass, which costs extra microtask hops per query (bench/).
-  if (!options.signal) {
-    return query.then(
-      toRaw,
-      (error: unknown) => Promise.reject(fail(error, text)),
-    );
-  }
+  if (!options.signal) return query.then(toRaw, (error: unknown) => Promise.reject(fail(error, text)));
   return finishWithSignal(query, text, options.signal, fail);
 }
 
@@ -495,9 +421,7 @@ async function* streamQuery(
 ): AsyncGenerator<Record<string, unknown>[]> {
   if (options.signal?.aborted) throw cancelled(options.signal);
   const query = sql.unsafe(text, params as unknown[], { prepare });
-  const iterator: AsyncIterator<Record<string, unknown>[]> = query.cursor(
-    batchSize,
-  )[Symbol.asyncIterator]();
+  const iterator: AsyncIterator<Record<string, unknown>[]> = query.cursor(batchSize)[Symbol.asyncIterator]();
   const onAbort = () => query.cancel();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -526,15 +450,11 @@ async function* streamQuery(
 const columnLists = new WeakMap<object, ColumnInfo[]>();
 const NO_COLUMNS: ColumnInfo[] = Object.freeze([]) as unknown as ColumnInfo[];
 
-function columnsOf(
-  driverColumns: { name: string; type: number }[] | undefined,
-): ColumnInfo[] {
+function columnsOf(driverColumns: { name: string; type: number }[] | undefined): ColumnInfo[] {
   if (!driverColumns) return NO_COLUMNS;
   let list = columnLists.get(driverColumns);
   if (!list) {
-    list = Object.freeze(
-      driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type })),
-    ) as ColumnInfo[];
+    list = Object.freeze(driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type }))) as ColumnInfo[];
     columnLists.set(driverColumns, list);
   }
   return list;
@@ -547,23 +467,29 @@ function toRaw(result: Sql): RawResult {
   const n = result.length;
   const rows = new Array<Record<string, unknown>>(n);
   for (let i = 0; i < n; i++) rows[i] = result[i];
-  return {
-    rows,
-    columns,
-    command: result.command ?? "",
-    count: result.count ?? null,
-  };
+  return { rows, columns, command: result.command ?? "", count: result.count ?? null };
 }
 
 function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
   const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
-  return new QueryCancelledError(
-    `The query was cancelled by its AbortSignal${reason}`,
-    { cause: cause ?? signal.reason },
-  );
+  return new QueryCancelledError(`The query was cancelled by its AbortSignal${reason}`, {
+    cause: cause ?? signal.reason,
+  });
 }
 
 /** Remove a password from text, in case a server ever echoes one. */
 export function redact(text: string, password: string): string {
   return password ? text.split(password).join("***") : text;
+}
+
+/** Remove a password from the text fields of a driver error, in place. */
+function scrub(error: unknown, password: string): void {
+  if (!password || typeof error !== "object" || error === null) return;
+  const e = error as Record<string, unknown>;
+  for (const key of ["message", "stack", "detail", "hint", "where", "internal_query"]) {
+    const value = e[key];
+    if (typeof value === "string" && value.includes(password)) {
+      Object.defineProperty(e, key, { value: redact(value, password), writable: true, configurable: true });
+    }
+  }
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Runs tests/reliability/ on Node, Bun and Deno, one file at a time (the restart
+// test takes the server away from everyone), and ends with one line:
+// "tests: N passed, M failed". Exit code 1 if anything failed.
+//
+//   node scripts/reliability.mjs [node|bun|deno ...] [--soak] [-- files]
+//
+// --soak (npm run soak) runs the long version: 60 s of load, several restarts.
+// Besides the tests' own secret checks, every line the runtimes print is scanned
+// for the suite's password; a line showing it counts as a failed test.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const args = process.argv.slice(2);
+const dash = args.indexOf("--");
+const flags = dash < 0 ? args : args.slice(0, dash);
+const soak = flags.includes("--soak");
+const runtimes = flags.filter((a) => !a.startsWith("--"));
+const dir = "tests/reliability";
+const files = dash >= 0
+  ? args.slice(dash + 1)
+  : readdirSync(join(root, dir)).filter((f) => f.endsWith(".test.ts")).sort().map((f) => `${dir}/${f}`);
+
+// Keep in step with tests/reliability/support.ts.
+const PASSWORD = "Rel!ab1e S3cr3t/pw@x";
+const SECRET_FORMS = [PASSWORD, encodeURIComponent(PASSWORD), "S3cr3t"];
+
+const RUNNERS = {
+  node: {
+    cmd: process.execPath,
+    args: ["--import", "tsx", "--test", "--test-concurrency=1", ...files],
+    parse: (out) => ({
+      pass: last(out, /^# pass (\d+)/m),
+      fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m),
+    }),
+  },
+  bun: {
+    cmd: bin("bun"),
+    args: ["test", "--timeout", "600000", ...files.map((f) => "./" + f)],
+    parse: (out) => ({ pass: last(out, /^\s*(\d+) pass$/m), fail: last(out, /^\s*(\d+) fail$/m) }),
+  },
+  deno: {
+    cmd: bin("deno"),
+    args: ["test", "-A", "--no-check", ...files],
+    parse: (out) => {
+      const m = /(\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(strip(out));
+      if (!m) return { pass: 0, fail: 0 };
+      return { pass: Number(m[2] ?? m[1]), fail: Number(m[4] ?? m[3]) };
+    },
+  },
+};
+
+function strip(s) {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, "");
+}
+function last(out, re) {
+  const all = [...strip(out).matchAll(new RegExp(re.source, "gm"))];
+  return all.length ? Number(all[all.length - 1][1]) : 0;
+}
+
+function run(name, env) {
+  const r = RUNNERS[name];
+  return new Promise((resolve) => {
+    console.log(`\n=== ${name}${soak ? " (soak)" : ""}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
+    const started = Date.now();
+    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, ...env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d, process.stdout.write(d)));
+    child.stderr.on("data", (d) => (out += d, process.stderr.write(d)));
+    child.on("close", (code) => {
+      const counts = r.parse(out);
+      // A runner that crashed without reporting failures still failed.
+      if (code !== 0 && counts.fail === 0) counts.fail = 1;
+      const leaked = out.split("\n").filter((line) => SECRET_FORMS.some((s) => line.includes(s)));
+      if (leaked.length > 0) {
+        console.log(`=== ${name}: ${leaked.length} printed line(s) show the password, e.g. ${leaked[0].slice(0, 200)}`);
+        counts.fail++;
+      } else {
+        counts.pass++;
+      }
+      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      console.log(
+        `=== ${name}: ${counts.pass} passed, ${counts.fail} failed (exit ${code}, ${seconds} s; output scan included)`,
+      );
+      resolve(counts);
+    });
+  });
+}
+
+const evidence = mkdtempSync(join(tmpdir(), "irisql-reliability-"));
+let pass = 0, fail = 0;
+try {
+  for (const name of runtimes.length ? runtimes : ["node", "bun", "deno"]) {
+    const env = { IRISQL_RELIABILITY_EVIDENCE: join(evidence, `${name}.jsonl`), IRISQL_SOAK: soak ? "1" : "0" };
+    const c = await run(name, env);
+    pass += c.pass;
+    fail += c.fail;
+  }
+} finally {
+  rmSync(evidence, { recursive: true, force: true });
+}
+console.log(`\ntests: ${pass} passed, ${fail} failed`);
+process.exit(fail > 0 || pass === 0 ? 1 : 0);
