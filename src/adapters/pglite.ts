@@ -40,12 +40,15 @@ class Queue {
   held = false;
   /** The holder is a session, transaction or connect(), not one statement. */
   heldByReservation = false;
+  /** When the current holder got the lock. */
+  #heldSince = 0;
   #lastYield = performance.now();
 
   /**
-   * Resolves with a release function once the lock is ours, or rejects once `ms` have
-   * passed and a reservation holds the lock: a queue of single statements always moves
-   * on, a reservation may never be released (or wait for a query issued outside it).
+   * Resolves with a release function once the lock is ours, or rejects once one
+   * reservation has held the lock for `ms` while we waited: a queue of single statements
+   * always moves on, a reservation may never be released (or wait for a query issued
+   * outside it).
    */
   acquire(ms: number, signal?: AbortSignal, onTimeout?: () => IrisqlError, reservation = false): Promise<() => void> {
     let release!: () => void;
@@ -60,6 +63,7 @@ class Queue {
       const abandon = (error: IrisqlError) => {
         if (abandoned) return;
         abandoned = true;
+        clearTimeout(timer);
         this.waiting--;
         signal?.removeEventListener("abort", onAbort);
         // Our turn will still come; pass it straight on.
@@ -67,8 +71,9 @@ class Queue {
         reject(error);
       };
       const expire = () => {
-        if (this.heldByReservation) abandon(onTimeout!());
-        else timer = setTimeout(expire, Math.max(10, ms / 10));
+        const heldFor = performance.now() - this.#heldSince;
+        if (this.heldByReservation && heldFor >= ms - 1) abandon(onTimeout!());
+        else timer = setTimeout(expire, this.heldByReservation ? ms - heldFor : Math.max(10, ms / 10));
       };
       if (ms > 0 && onTimeout) timer = setTimeout(expire, ms);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -79,6 +84,7 @@ class Queue {
         this.waiting--;
         this.held = true;
         this.heldByReservation = reservation;
+        this.#heldSince = performance.now();
         resolve(() => {
           this.held = false;
           this.heldByReservation = false;
