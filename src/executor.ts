@@ -3,7 +3,7 @@
  * connection), time, count, report to onQuery, and wrap the answer in a
  * Result. Engine, Connection, Transaction and Session all run through here.
  */
-import type { RawResult, Runner, RunOptions } from "./adapters/adapter.ts";
+import { type RawResult, type Reply, replyTo, type Runner, type RunOptions } from "./adapters/adapter.ts";
 import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Dialect } from "./dialects/dialect.ts";
@@ -84,65 +84,15 @@ export class Executor {
 
   /** Run compiled SQL: the common path for everything above the adapter. */
   run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
-    const ctx = this.ctx;
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
-    const opts: RunOptions = { signal, prepare, simple };
-    const started = ctx.config.onQuery ? now() : 0;
-    let sent: Promise<RawResult>;
+    const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
+    const outcome = new Outcome<R>(this.ctx, this.runner, this.retryReads, text, params, opts);
     try {
-      sent = ctx.clientTimeout > 0 ? this.#runTimed(text, params, opts) : this.runner.run(text, params, opts);
+      if (this.ctx.clientTimeout > 0) return replyTo(this.#runTimed(text, params, opts), outcome) as Promise<Result<R>>;
+      return this.runner.run(text, params, opts, outcome);
     } catch (error) {
-      sent = Promise.reject(error);
+      return outcome.fail(error);
     }
-    // One `then` instead of an async frame: every statement passes here (bench/).
-    return sent.then(
-      (raw) => this.#result<R>(raw, text, params.length, started),
-      (error) => this.#retryOrFail<R>(error, text, params, opts, started),
-    );
-  }
-
-  /** A read that hit a dead pooled connection is sent once more; anything else fails. */
-  async #retryOrFail<R>(
-    error: unknown,
-    text: string,
-    params: readonly unknown[],
-    opts: RunOptions,
-    started: number,
-  ): Promise<Result<R>> {
-    if (!(this.retryReads && isRetryable(error) && isReadOnlySql(text))) {
-      throw this.#failed(error, text, params.length, started);
-    }
-    let raw: RawResult;
-    try {
-      raw = await this.runner.run(text, params, opts);
-    } catch (again) {
-      throw this.#failed(again, text, params.length, started);
-    }
-    return this.#result<R>(raw, text, params.length, started);
-  }
-
-  #result<R>(raw: RawResult, text: string, paramCount: number, started: number): Result<R> {
-    const ctx = this.ctx;
-    ctx.counters.queries++;
-    const rowCount = raw.command === "SELECT" || raw.columns.length > 0
-      ? raw.rows.length
-      : ctx.dialect.rowCount(raw.command, raw.count);
-    if (ctx.config.onQuery) report(ctx, { sql: text, paramCount, durationMs: now() - started, rowCount });
-    return new Result<R>(raw.rows as R[], rowCount, raw.columns, raw.command);
-  }
-
-  #failed(error: unknown, text: string, paramCount: number, started: number): unknown {
-    this.ctx.counters.errors++;
-    if (this.ctx.config.onQuery) {
-      report(this.ctx, {
-        sql: text,
-        paramCount,
-        durationMs: now() - started,
-        rowCount: null,
-        error: error instanceof Error ? error : new Error(String(error)),
-      });
-    }
-    return error;
   }
 
   /** Servers without statement_timeout (IRIS): cancel from the client and say it was a timeout. */
@@ -203,7 +153,7 @@ export class Executor {
         }
       }
     } catch (error) {
-      throw this.#failed(error, compiled.text, compiled.params.length, started);
+      throw failed(this.ctx, error, compiled.text, compiled.params.length, started);
     }
     this.ctx.counters.queries++;
     if (this.ctx.config.onQuery) {
@@ -215,6 +165,71 @@ export class Executor {
       });
     }
   }
+}
+
+/** No signal, prepare as configured, extended protocol: most statements. */
+const PLAIN: RunOptions = Object.freeze({});
+
+/**
+ * One statement's way from the runner's answer to the caller: count it, report it
+ * to onQuery, wrap it in a Result, or send a read once more after a dead pooled
+ * connection. An object with methods, not closures: every statement makes one.
+ */
+class Outcome<R> implements Reply<Result<R>> {
+  readonly #started: number;
+
+  constructor(
+    readonly ctx: EngineContext,
+    readonly runner: Runner,
+    readonly retryReads: boolean,
+    readonly text: string,
+    readonly params: readonly unknown[],
+    readonly opts: RunOptions,
+  ) {
+    this.#started = ctx.config.onQuery ? now() : 0;
+  }
+
+  ok(raw: RawResult): Result<R> {
+    const ctx = this.ctx;
+    ctx.counters.queries++;
+    const rowCount = raw.command === "SELECT" || raw.columns.length > 0
+      ? raw.rows.length
+      : ctx.dialect.rowCount(raw.command, raw.count);
+    if (ctx.config.onQuery) {
+      report(ctx, { sql: this.text, paramCount: this.params.length, durationMs: now() - this.#started, rowCount });
+    }
+    return new Result<R>(raw.rows as R[], rowCount, raw.columns, raw.command);
+  }
+
+  /** A read that hit a dead pooled connection is sent once more; anything else fails. */
+  async fail(error: unknown): Promise<Result<R>> {
+    if (!(this.retryReads && isRetryable(error) && isReadOnlySql(this.text))) throw this.#failed(error);
+    let raw: RawResult;
+    try {
+      raw = await this.runner.run(this.text, this.params, this.opts);
+    } catch (again) {
+      throw this.#failed(again);
+    }
+    return this.ok(raw);
+  }
+
+  #failed(error: unknown): unknown {
+    return failed(this.ctx, error, this.text, this.params.length, this.#started);
+  }
+}
+
+function failed(ctx: EngineContext, error: unknown, text: string, paramCount: number, started: number): unknown {
+  ctx.counters.errors++;
+  if (ctx.config.onQuery) {
+    report(ctx, {
+      sql: text,
+      paramCount,
+      durationMs: now() - started,
+      rowCount: null,
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
+  }
+  return error;
 }
 
 function isRetryable(error: unknown): boolean {

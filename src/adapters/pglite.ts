@@ -8,7 +8,16 @@
  * of on the transaction object.
  */
 import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
-import type { Adapter, AdapterContext, PoolStats, RawResult, ReservedConnection, RunOptions } from "./adapter.ts";
+import {
+  type Adapter,
+  type AdapterContext,
+  type PoolStats,
+  type RawResult,
+  type Reply,
+  replyTo,
+  type ReservedConnection,
+  type RunOptions,
+} from "./adapter.ts";
 import { importOptional } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 
@@ -119,7 +128,13 @@ export class PGliteAdapter implements Adapter {
     return this.#db;
   }
 
-  async run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
+    return replyTo(this.#run(text, params, options), reply);
+  }
+
+  async #run(text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
     // Open first: start-up (seconds for the WebAssembly module) is not time spent waiting in the queue.
     const db = await this.#open();
     const release = await this.#acquire(options.signal);
@@ -214,8 +229,10 @@ class PGliteReserved implements ReservedConnection {
     this.#fail = fail;
   }
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
-    return query(this.#db, text, params, options, this.#fail);
+  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
+    return replyTo(query(this.#db, text, params, options, this.#fail), reply);
   }
 
   async *stream(

@@ -63,33 +63,23 @@ export class Link {
     this.#sockets.clear();
   }
 
-  #pending = new Set<(error: unknown) => void>();
+  /** Driver queries sent on this link and not settled yet. */
+  readonly pending = new Set<DriverQuery>();
 
   /**
-   * `statement`, settled by the driver, or failed by failPending() if this link is
-   * dropped first: the driver strands statements queued on a connection that died
-   * while still connecting.
+   * Fail what the driver still holds: it strands queries queued on a connection
+   * that died (while connecting, or behind a full pipeline). `reject` is the
+   * driver's own, a no-op on a query it already settled.
    */
-  watch<T>(statement: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.add(reject);
-      statement.then(
-        (value) => {
-          this.#pending.delete(reject);
-          resolve(value);
-        },
-        (error) => {
-          this.#pending.delete(reject);
-          reject(error);
-        },
-      );
-    });
-  }
-
   failPending(error: unknown): void {
-    for (const reject of this.#pending) reject(error);
-    this.#pending.clear();
+    for (const query of this.pending) query.reject(error);
+    this.pending.clear();
   }
+}
+
+/** The part of a postgres.js query the pool uses. */
+export interface DriverQuery {
+  reject(error: unknown): void;
 }
 
 /**

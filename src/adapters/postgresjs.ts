@@ -6,13 +6,14 @@
  */
 import net from "node:net";
 import postgres from "postgres";
-import { ConnectionError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
+import { ConnectionError, IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
   ColumnInfo,
   PoolStats,
   RawResult,
+  Reply,
   ReservedConnection,
   RunOptions,
 } from "./adapter.ts";
@@ -136,32 +137,17 @@ export class PostgresJsAdapter implements Adapter {
     });
   }
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
     // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
     const use = options.signal ? "solo" : "shared";
     const link = this.#pool.now(use);
-    if (link) return this.#runOn(link, text, params, options);
-    return this.#pool.acquire(use, options.signal).then((l) => this.#runOn(l, text, params, options));
-  }
-
-  #runOn(link: Link, text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
-    return link.watch(execute(link.sql, text, params, options, this.#prepare(options), this.#fail)).then(
-      (result) => {
-        this.#settled(link, options);
-        return result;
-      },
-      (error) => {
-        this.#settled(link, options, error);
-        throw error;
-      },
+    if (link) return send(link, this.#pool, true, text, params, options, this.#prepare(options), this.#fail, reply);
+    return this.#pool.acquire(use, options.signal).then(
+      (l) => send(l, this.#pool, true, text, params, options, this.#prepare(options), this.#fail, reply),
+      (error) => (reply ? reply.fail(error) : Promise.reject(error)),
     );
-  }
-
-  #settled(link: Link, options: RunOptions, error?: unknown): void {
-    // After a cancel request the connection is retired: the request may still be on its way
-    // and would stop whatever statement the connection runs next.
-    if (error instanceof ConnectionError || options.signal?.aborted) this.#pool.drop(link);
-    this.#pool.done(link);
   }
 
   async *stream(
@@ -303,11 +289,12 @@ class PostgresJsReserved implements ReservedConnection {
     throw error;
   };
 
-  run(text: string, params: readonly unknown[], options: RunOptions = {}): Promise<RawResult> {
+  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
+  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
     const gone = this.#gone();
-    if (gone) return Promise.reject(gone);
-    return this.#link.watch(execute(this.#link.sql, text, params, options, options.prepare ?? true, this.#fail))
-      .catch(this.#noteFailure);
+    if (gone) return reply ? reply.fail(gone) : Promise.reject(gone);
+    return send(this.#link, this.#pool, false, text, params, options, options.prepare ?? true, this.#fail, reply);
   }
 
   async *stream(
@@ -332,9 +319,9 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     const prepare = options.prepare ?? true;
-    const queries = statements.map((s) => start(this.#link.sql, s.text, s.params, options, prepare));
+    // All sent before the first answer is awaited.
     const settled = await Promise.allSettled(
-      queries.map((q, i) => this.#link.watch(finish(q, statements[i].text, options, this.#fail))),
+      statements.map((s) => send(this.#link, this.#pool, false, s.text, s.params, options, prepare, this.#fail)),
     );
     const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failures.length > 0) {
@@ -368,43 +355,71 @@ function start(
   return query.execute();
 }
 
-function execute(
-  sql: Sql,
+/**
+ * Send one statement on `link` and settle it: a pooled statement gives its link
+ * back, a connection failure drops the link, and `reply` (the caller's handling)
+ * runs in the same reaction. One `then` per statement on the hot path (bench/).
+ */
+function send<T>(
+  link: Link,
+  pool: LinkPool,
+  pooled: boolean,
   text: string,
   params: readonly unknown[],
   options: RunOptions,
   prepare: boolean,
   fail: (e: unknown, sql: string) => IrisqlError,
-): Promise<RawResult> {
-  if (options.signal?.aborted) return Promise.reject(cancelled(options.signal));
-  return finish(start(sql, text, params, options, prepare), text, options, fail);
+  reply?: Reply<T>,
+): Promise<T | RawResult> {
+  if (options.signal?.aborted) {
+    return sendFailed(cancelled(options.signal), link, pool, pooled, text, options, fail, reply);
+  }
+  let query: PendingQuery;
+  try {
+    query = start(link.sql, text, params, options, prepare);
+  } catch (error) {
+    return sendFailed(error, link, pool, pooled, text, options, fail, reply);
+  }
+  link.pending.add(query);
+  const answer = options.signal ? withSignal(query, options.signal) : query;
+  return answer.then((result: Sql) => {
+    link.pending.delete(query);
+    if (pooled) pool.done(link);
+    const raw = toRaw(result);
+    return reply ? reply.ok(raw) : raw;
+  }, (error: unknown) => {
+    link.pending.delete(query);
+    return sendFailed(error, link, pool, pooled, text, options, fail, reply);
+  });
 }
 
-function finish(
-  query: PendingQuery,
+function sendFailed<T>(
+  error: unknown,
+  link: Link,
+  pool: LinkPool,
+  pooled: boolean,
   text: string,
   options: RunOptions,
   fail: (e: unknown, sql: string) => IrisqlError,
-): Promise<RawResult> {
-  // Hot path (no signal): one native `then` instead of an async frame awaiting the
-  // driver's Promise subclass, which costs extra microtask hops per query (bench/).
-  if (!options.signal) return query.then(toRaw, (error: unknown) => Promise.reject(fail(error, text)));
-  return finishWithSignal(query, text, options.signal, fail);
+  reply?: Reply<T>,
+): Promise<T | RawResult> {
+  const e = error instanceof IrisqlError ? error : fail(error, text);
+  // After a cancel request the connection is retired: the request may still be on its way
+  // and would stop whatever statement the connection runs next.
+  if (e instanceof ConnectionError || (pooled && options.signal?.aborted)) pool.drop(link);
+  if (pooled) pool.done(link);
+  return reply ? reply.fail(e) : Promise.reject(e);
 }
 
-async function finishWithSignal(
-  query: PendingQuery,
-  text: string,
-  signal: AbortSignal,
-  fail: (e: unknown, sql: string) => IrisqlError,
-): Promise<RawResult> {
+/** The driver's answer, with the query cancelled on the server when `signal` aborts. */
+async function withSignal(query: PendingQuery, signal: AbortSignal): Promise<Sql> {
   const onAbort = () => query.cancel();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return toRaw(await query);
+    return await query;
   } catch (error) {
     if (signal.aborted) throw cancelled(signal, error);
-    throw fail(error, text);
+    throw error;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
