@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import {
   ConnectionError,
   DriverMissingError,
@@ -327,6 +328,72 @@ describe("connection failures", () => {
       assert.match(h.error ?? "", /ConnectionError/);
     } finally {
       await engine.dispose();
+    }
+  });
+
+  it("statements queued deep behind a connection whose backend dies all fail with ConnectionError, none hangs", async () => {
+    // 1,000 writes on one connection: about 100 pipelined in the driver, the rest queued in its client,
+    // which strands them when the connection dies. Writes, because reads may be retried once.
+    const app = uniqueName("irisql_deep_queue");
+    const table = uniqueName("deep_queue");
+    const engine = engineFor(BACKENDS[0], { applicationName: app, pool: { max: 1 } });
+    const admin = engineFor(BACKENDS[0]);
+    try {
+      await engine.execute(`CREATE TABLE ${table} (i integer NOT NULL)`);
+      const insert = text(`INSERT INTO ${table} (i) SELECT :i WHERE pg_sleep(0.001) IS NOT NULL`);
+      const calls = Promise.allSettled(Array.from({ length: 1000 }, (_, i) => engine.execute(insert, { i })));
+      await new Promise((r) => setTimeout(r, 100));
+      const killed = await admin.execute(
+        text("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = :app"),
+        { app },
+      );
+      assert.equal(killed.scalar(), 1);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("queued statements still pending after 20 s")), 20_000);
+      });
+      const settled = await Promise.race([calls, hung]).finally(() => clearTimeout(timer));
+      const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+      const done = settled.length - failed.length;
+      assert.ok(failed.length > 500, `expected most statements to fail, ${failed.length} did`);
+      for (const f of failed) {
+        assert.ok(f.reason instanceof ConnectionError, String(f.reason));
+        assert.match(f.reason.message, /127\.0\.0\.1:\d+/);
+      }
+      // Served again without a manual step; nothing that reported success is missing.
+      const rows = (await engine.execute(`SELECT count(*)::int AS n FROM ${table}`)).scalar<number>()!;
+      assert.ok(rows >= done && rows <= done + 1, `${rows} rows for ${done} successful inserts`);
+    } finally {
+      await admin.execute(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+      await Promise.all([engine.dispose(), admin.dispose()]);
+    }
+  });
+
+  it("statements queued on a connection that dies while connecting fail with ConnectionError, none hangs", async () => {
+    // A server that hangs up on every connection: the driver keeps the statements queued behind
+    // the first one and would strand them; the pool must fail each.
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const engine = engineFor(`postgres://postgres@127.0.0.1:${port}/test`, { pool: { max: 2 } });
+    try {
+      const calls = Promise.allSettled(
+        Array.from({ length: 300 }, () => engine.execute("INSERT INTO nowhere VALUES (1)")),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("queued statements still pending after 10 s")), 10_000);
+      });
+      const settled = await Promise.race([calls, hung]).finally(() => clearTimeout(timer));
+      for (const s of settled) {
+        assert.equal(s.status, "rejected");
+        const reason = (s as PromiseRejectedResult).reason;
+        assert.ok(reason instanceof ConnectionError, String(reason));
+        assert.match(reason.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      }
+    } finally {
+      await engine.dispose();
+      server.close();
     }
   });
 

@@ -342,6 +342,10 @@ class PostgresJsReserved implements ReservedConnection {
 
 // --- helpers shared by the pool and reserved connections -------------------
 
+// The driver copies these into each query's own options.
+const PREPARED = Object.freeze({ prepare: true });
+const UNPREPARED = Object.freeze({ prepare: false });
+
 function start(
   sql: Sql,
   text: string,
@@ -351,7 +355,7 @@ function start(
 ): PendingQuery {
   const query = options.simple && params.length === 0
     ? sql.unsafe(text).simple()
-    : sql.unsafe(text, params as unknown[], { prepare });
+    : sql.unsafe(text, params as unknown[], prepare ? PREPARED : UNPREPARED);
   return query.execute();
 }
 
@@ -465,13 +469,20 @@ async function* streamQuery(
 const columnLists = new WeakMap<object, ColumnInfo[]>();
 const NO_COLUMNS: ColumnInfo[] = Object.freeze([]) as unknown as ColumnInfo[];
 
+let lastDriverColumns: object | undefined;
+let lastColumns: ColumnInfo[] = NO_COLUMNS;
+
 function columnsOf(driverColumns: { name: string; type: number }[] | undefined): ColumnInfo[] {
   if (!driverColumns) return NO_COLUMNS;
+  // The same statement many times in a row is the common case: skip the WeakMap then.
+  if (driverColumns === lastDriverColumns) return lastColumns;
   let list = columnLists.get(driverColumns);
   if (!list) {
     list = Object.freeze(driverColumns.map((c) => Object.freeze({ name: c.name, typeOid: c.type }))) as ColumnInfo[];
     columnLists.set(driverColumns, list);
   }
+  lastDriverColumns = driverColumns;
+  lastColumns = list;
   return list;
 }
 
