@@ -1,13 +1,13 @@
 /**
  * Pool exhaustion: with every connection held, a new call fails with
  * PoolTimeoutError after acquireTimeout, works again once one is released, and a
- * waiting call is served as soon as a connection comes back. On PGlite (one
- * connection) concurrent calls are queued, not failed.
+ * waiting call is served as soon as a connection comes back. (PGlite's single
+ * connection: 07-pglite.test.ts.)
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Connection, type Engine, PoolTimeoutError, QueryCancelledError, text } from "../../mod.ts";
-import { ensureRole, flushEvidence, log, PG_URL, seenError, uniqueName, watchedEngine } from "./support.ts";
+import { ensureRole, flushEvidence, PG_URL, seenError, uniqueName, watchedEngine } from "./support.ts";
 
 const ACQUIRE_MS = 300;
 
@@ -86,59 +86,5 @@ describe("reliability: pool exhaustion on PostgreSQL", () => {
     } finally {
       await longWait.dispose();
     }
-  });
-});
-
-describe("reliability: PGlite's single connection", () => {
-  let engine: Engine;
-
-  before(() => {
-    engine = watchedEngine("pglite://memory", { pool: { acquireTimeout: ACQUIRE_MS } });
-  });
-
-  after(async () => {
-    await engine.dispose();
-    flushEvidence("04-pool-pglite");
-  });
-
-  it("queues 2000 concurrent calls instead of failing them, even when that takes longer than acquireTimeout", async () => {
-    await engine.execute("CREATE TABLE queued (n integer NOT NULL)");
-    const started = performance.now();
-    const calls = Array.from(
-      { length: 2000 },
-      (_, n) =>
-        n % 5 === 0
-          ? engine.begin((tx) => tx.execute(text("INSERT INTO queued (n) VALUES (:n)"), { n }))
-          : engine.execute(text("SELECT :n::int AS n"), { n }),
-    );
-    const results = await Promise.allSettled(calls);
-    const took = performance.now() - started;
-    const failed = results.filter((r) => r.status === "rejected").map((r) =>
-      String((r as PromiseRejectedResult).reason)
-    );
-    assert.deepEqual(failed.slice(0, 3), []);
-    const count = await engine.execute("SELECT COUNT(*) AS n FROM queued");
-    assert.equal(Number(count.rows[0].n), 400);
-    log(
-      `  PGlite: 2000 concurrent calls queued and served in ${
-        took.toFixed(0)
-      } ms (acquireTimeout ${ACQUIRE_MS} ms), none failed`,
-    );
-    assert.ok(took > ACQUIRE_MS, "the queue outlasted acquireTimeout");
-  });
-
-  it("fails a call with PoolTimeoutError while its connection is held, and serves it once released", async () => {
-    const conn = await engine.connect();
-    const r = await timed(engine.execute("SELECT 1"));
-    assert.ok(r.error instanceof PoolTimeoutError, String(r.error ?? "it succeeded"));
-    assert.equal(
-      r.error.message,
-      `The PGlite connection was not free within ${ACQUIRE_MS} ms. PGlite has a single connection: ` +
-        "inside engine.begin()/session() run queries on the transaction or session object, not on the engine.",
-    );
-    assert.ok(r.ms >= ACQUIRE_MS - 20 && r.ms < ACQUIRE_MS + 1500, `failed after ${r.ms.toFixed(0)} ms`);
-    await conn.release();
-    assert.equal((await engine.execute("SELECT 3 AS n")).rows[0].n, 3);
-    assert.deepEqual(engine.stats().pool, { max: 1, reserved: 0, waiting: 0 });
   });
 });

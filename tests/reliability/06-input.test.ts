@@ -1,7 +1,7 @@
 /**
  * Bad input: the text() parameter parser under fuzzing (quotes, comments, casts,
  * dollar quotes, unicode), names that try injection, values that try injection,
- * oversized vectors and strings, malformed URLs and options.
+ * malformed URLs and options. (Oversized vectors and strings: 07-pglite.test.ts.)
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -235,62 +235,6 @@ describe("reliability: names and values that try injection", () => {
     assert.ok(many instanceof QueryError, String(many));
     assert.match(many.message, /Max number of parameters \(65534\) exceeded/);
     assert.equal((await engine.execute("SELECT 1 AS still_fine")).rows[0].still_fine, 1);
-  });
-});
-
-describe("reliability: oversized vectors and strings", () => {
-  let engine: Engine;
-  const docs = table("rel_docs", {
-    id: col.integer().primaryKey(),
-    title: col.varchar(10),
-    embedding: col.vector(3),
-  });
-
-  before(async () => {
-    engine = watchedEngine("pglite://memory");
-    await engine.createAll([docs]);
-  });
-
-  after(async () => {
-    await engine.dispose();
-    flushEvidence("06-input-oversized");
-  });
-
-  it("rejects vectors of the wrong size or with non-finite numbers before sending them", async () => {
-    await engine.session(async (s) => {
-      const four = await rejected(s.insert(docs, { id: 1, embedding: [1, 2, 3, 4] }));
-      assert.ok(four instanceof ValidationError, String(four));
-      assert.equal(four.message, "rel_docs.embedding expects 3 dimensions, got 4");
-      const huge = await rejected(s.insert(docs, { id: 1, embedding: new Array(100_000).fill(0.5) }));
-      assert.equal(huge.message, "rel_docs.embedding expects 3 dimensions, got 100000");
-      const nan = await rejected(s.insert(docs, { id: 1, embedding: [1, Number.NaN, 3] }));
-      assert.ok(nan instanceof ValidationError, String(nan));
-      assert.equal(nan.message, "rel_docs.embedding[1] must be a finite number, got NaN");
-      const query = await rejected(s.nearest(docs, "embedding", [1, 2], { k: 1 }));
-      assert.ok(query instanceof ValidationError, String(query));
-    });
-    const dims = caught(() => col.vector(16_001));
-    assert.ok(dims instanceof ConfigError);
-    assert.equal(dims.message, "vector dimensions must be a whole number from 1 to 16000, got 16001");
-    const raw = await rejected(
-      engine.execute(text("SELECT :v::vector AS v"), { v: "[" + new Array(16_001).fill(1).join(",") + "]" }),
-    );
-    assert.ok(raw instanceof QueryError, String(raw));
-    assert.match(raw.message, /vector cannot have more than 16000 dimensions/);
-  });
-
-  it("rejects strings longer than their column, in the session and on the server", async () => {
-    const long = "x".repeat(11);
-    const session = await rejected(engine.session((s) => s.insert(docs, { id: 2, title: long })));
-    assert.ok(session instanceof ValidationError, String(session));
-    assert.equal(session.message, "rel_docs.title is 11 characters long; the column holds at most 10");
-    const server = await rejected(engine.execute(text("INSERT INTO rel_docs (id, title) VALUES (2, :t)"), { t: long }));
-    assert.ok(server instanceof QueryError, String(server));
-    assert.equal((server as QueryError).sqlstate, "22001");
-    assert.match(server.message, /value too long for type character varying\(10\)/);
-    const big = "é".repeat(4_000_000);
-    const back = await engine.execute(text("SELECT length(:s::text) AS n"), { s: big });
-    assert.equal(back.rows[0].n, 4_000_000);
   });
 });
 

@@ -34,7 +34,7 @@ const FILES = [
   "06-input-fuzz",
   "06-input-injection",
   "06-input-config",
-  "07-pglite-load",
+  "07-pglite",
   "08-iris-emulator",
 ];
 

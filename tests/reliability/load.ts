@@ -27,6 +27,8 @@ export interface LoadOptions {
   backendPidSql?: string;
   /** Limit for one call before it counts as hung (it is never abandoned silently). */
   callLimitMs?: number;
+  /** Told of every successful call as it finishes (ms, performance.now()). */
+  onSuccess?: (kind: OpKind, at: number) => void;
 }
 
 export interface Failure {
@@ -170,6 +172,7 @@ export async function runLoad(engine: Engine, t: LoadTables, options: LoadOption
         report.latencies[kind].push(took);
         report.latencies.all.push(took);
         report.successTimes[kind].push(ended);
+        options.onSuccess?.(kind, ended);
       } else {
         report.failures.push({ kind, error: seenError(settled.error), startedAt: callStarted, endedAt: ended });
         // The server is away: do not spin.
@@ -192,6 +195,28 @@ async function settle(call: Promise<unknown>, limit: number): Promise<{ ok: bool
     return await Promise.race([call.then(() => ({ ok: true }), (error) => ({ ok: false, error })), hung]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Watches a load for the moment the engine serves again after an outage: the first
+ * time reads, writes and transfers have all succeeded since `from` (set it when the
+ * server is back). Pass `onSuccess` to runLoad.
+ */
+export class RecoveryWatch {
+  from = Infinity;
+  at = Infinity;
+  #seen = new Set<OpKind>();
+  onSuccess = (kind: OpKind, at: number): void => {
+    if (at < this.from || this.at < Infinity) return;
+    this.#seen.add(kind);
+    if (this.#seen.size === 3) this.at = at;
+  };
+  /** Resolves once recovered, or after `limitMs` from `from` (then `at` stays Infinity). */
+  async wait(limitMs: number): Promise<void> {
+    while (this.at === Infinity && performance.now() < this.from + limitMs) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 }
 
