@@ -1,33 +1,53 @@
 #!/usr/bin/env node
-// Runs the whole suite on Node, Bun and Deno, one after the other, and ends
+// Runs a test suite on Node, Bun and Deno, one runtime after the other, and ends
 // with one line: "tests: N passed, M failed". Exit code 1 if anything failed.
-// Usage: node scripts/test.mjs [node|bun|deno ...] [-- test files]
+//
+//   node scripts/test.mjs [node|bun|deno ...] [--reliability] [--soak] [-- test files]
+//
+// Without flags: every *.test.ts under tests/ except tests/fixtures and
+// tests/reliability (npm test).
+// --reliability: tests/reliability/ (npm run test:reliability). Its files run one
+// at a time (the restart test takes the server away from everyone), and besides the
+// tests' own secret checks every line the runtimes print is scanned for the suite's
+// password; a runtime whose output shows it counts one failed test, else one passed.
+// --soak (npm run soak): the reliability suite's long version (60 s of load, three
+// restarts, more rounds and inputs).
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const args = process.argv.slice(2);
 const dash = args.indexOf("--");
-const runtimes = (dash < 0 ? args : args.slice(0, dash)).filter(Boolean);
-const files = dash < 0 ? listTests(join(root, "tests")) : args.slice(dash + 1);
+const flags = dash < 0 ? args : args.slice(0, dash);
+const soak = flags.includes("--soak");
+const reliability = soak || flags.includes("--reliability");
+const runtimes = flags.filter((a) => a && !a.startsWith("--"));
+const files = dash >= 0
+  ? args.slice(dash + 1)
+  : listTests(join(root, reliability ? "tests/reliability" : "tests"), reliability);
 
-function listTests(dir) {
+function listTests(dir, flat) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
-      if (name !== "fixtures" && name !== "reliability") out.push(...listTests(p));
+      if (!flat && name !== "fixtures" && name !== "reliability") out.push(...listTests(p, flat));
     } else if (name.endsWith(".test.ts")) out.push(p.slice(root.length));
   }
   return out;
 }
 
+// Keep in step with tests/reliability/support.ts.
+const PASSWORD = "Rel!ab1e S3cr3t/pw@x";
+const SECRET_FORMS = [PASSWORD, encodeURIComponent(PASSWORD), "S3cr3t"];
+
 const RUNNERS = {
   node: {
     cmd: process.execPath,
-    args: ["--import", "tsx", "--test", "--test-concurrency=4", ...files],
+    args: ["--import", "tsx", "--test", `--test-concurrency=${reliability ? 1 : 4}`, ...files],
     parse: (out) => ({
       pass: last(out, /^# pass (\d+)/m),
       fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m),
@@ -35,7 +55,7 @@ const RUNNERS = {
   },
   bun: {
     cmd: bin("bun"),
-    args: ["test", "--timeout", "120000", ...files.map((f) => "./" + f)],
+    args: ["test", "--timeout", reliability ? "600000" : "120000", ...files.map((f) => "./" + f)],
     parse: (out) => ({ pass: last(out, /^\s*(\d+) pass$/m), fail: last(out, /^\s*(\d+) fail$/m) }),
   },
   deno: {
@@ -58,11 +78,12 @@ function last(out, re) {
   return all.length ? Number(all[all.length - 1][1]) : 0;
 }
 
-function run(name) {
+function run(name, env) {
   const r = RUNNERS[name];
   return new Promise((resolve) => {
-    console.log(`\n=== ${name}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
-    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    console.log(`\n=== ${name}${soak ? " (soak)" : ""}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
+    const started = Date.now();
+    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, ...env, NO_COLOR: "1" } });
     let out = "";
     child.stdout.on("data", (d) => (out += d, process.stdout.write(d)));
     child.stderr.on("data", (d) => (out += d, process.stderr.write(d)));
@@ -70,17 +91,39 @@ function run(name) {
       const counts = r.parse(out);
       // A runner that crashed without reporting failures still failed.
       if (code !== 0 && counts.fail === 0) counts.fail = 1;
-      console.log(`=== ${name}: ${counts.pass} passed, ${counts.fail} failed (exit ${code})`);
+      let note = "";
+      if (reliability) {
+        const leaked = out.split("\n").filter((line) => SECRET_FORMS.some((s) => line.includes(s)));
+        if (leaked.length > 0) {
+          console.log(
+            `=== ${name}: ${leaked.length} printed line(s) show the password, e.g. ${leaked[0].slice(0, 200)}`,
+          );
+          counts.fail++;
+        } else {
+          counts.pass++;
+        }
+        note = "; output scan included";
+      }
+      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      console.log(`=== ${name}: ${counts.pass} passed, ${counts.fail} failed (exit ${code}, ${seconds} s${note})`);
       resolve(counts);
     });
   });
 }
 
+const evidence = reliability ? mkdtempSync(join(tmpdir(), "irisql-reliability-")) : undefined;
 let pass = 0, fail = 0;
-for (const name of runtimes.length ? runtimes : ["node", "bun", "deno"]) {
-  const c = await run(name);
-  pass += c.pass;
-  fail += c.fail;
+try {
+  for (const name of runtimes.length ? runtimes : ["node", "bun", "deno"]) {
+    const env = evidence
+      ? { IRISQL_RELIABILITY_EVIDENCE: join(evidence, `${name}.jsonl`), IRISQL_SOAK: soak ? "1" : "0" }
+      : {};
+    const c = await run(name, env);
+    pass += c.pass;
+    fail += c.fail;
+  }
+} finally {
+  if (evidence) rmSync(evidence, { recursive: true, force: true });
 }
 console.log(`\ntests: ${pass} passed, ${fail} failed`);
 process.exit(fail > 0 || pass === 0 ? 1 : 0);
