@@ -15,7 +15,7 @@ import {
   ValidationError,
 } from "./errors.ts";
 import { Result, type Row } from "./result.ts";
-import { type Compilable, compile, type CompiledQuery } from "./sql.ts";
+import { type Compilable, compile, type CompiledQuery, compileInto } from "./sql.ts";
 
 export type QueryInput = string | Compilable | CompiledQuery;
 
@@ -75,8 +75,9 @@ export class Executor {
   execute<R = Row>(query: QueryInput, params?: unknown, options?: ExecuteOptions): Promise<Result<R>> {
     try {
       this.guard();
-      const compiled = compile(query, params, this.ctx.dialect);
-      return this.run<R>(compiled.text, compiled.params, options?.signal);
+      const values: unknown[] = [];
+      const text = compileInto(query, params, this.ctx.dialect, values);
+      return this.run<R>(text, values, options?.signal);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -41,21 +41,31 @@ export function compile(
   params: unknown,
   target: CompileTarget,
 ): CompiledQuery {
+  const out: unknown[] = [];
+  const text = compileInto(query, params, target, out);
+  return { text, params: out };
+}
+
+/** compile(), with the values pushed onto `into` and the text returned: no object per statement. */
+export function compileInto(
+  query: string | Compilable | CompiledQuery,
+  params: unknown,
+  target: CompileTarget,
+  into: unknown[],
+): string {
   if (typeof query === "string") {
     if (params !== undefined && params !== null) {
       throw new ValidationError(
         'A plain string query takes no parameters; use text(":name") or the sql`...` template to bind values',
       );
     }
-    return { text: query, params: [] };
+    return query;
   }
-  if (isCompilable(query)) {
-    const out: unknown[] = [];
-    const text = query[COMPILE](target, params, out);
-    return { text, params: out };
-  }
+  if (isCompilable(query)) return query[COMPILE](target, params, into);
   if (typeof query === "object" && query !== null && typeof (query as CompiledQuery).text === "string") {
-    return query as CompiledQuery;
+    const given = (query as CompiledQuery).params;
+    if (given) { for (const v of given) into.push(v); }
+    return (query as CompiledQuery).text;
   }
   throw new ValidationError(
     `Cannot execute ${describe(query)}: expected a string, text(), sql\`...\` or { text, params }`,

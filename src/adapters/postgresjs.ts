@@ -353,10 +353,10 @@ function start(
   options: RunOptions,
   prepare: boolean,
 ): PendingQuery {
-  const query = options.simple && params.length === 0
+  // Not .execute(): the caller's `then` starts the query, and each start costs an async step.
+  return options.simple && params.length === 0
     ? sql.unsafe(text).simple()
     : sql.unsafe(text, params as unknown[], prepare ? PREPARED : UNPREPARED);
-  return query.execute();
 }
 
 /**
