@@ -68,6 +68,7 @@ describe(`reliability: PostgreSQL restarts under load (${RESTARTS}x)`, () => {
         workers: 16,
         stop: () => stop,
         callLimitMs: 15_000,
+        firstWorker: (round - 1) * 100,
         onSuccess: recovery.onSuccess,
       });
       await sleep(500);

@@ -27,6 +27,11 @@ export interface LoadOptions {
   backendPidSql?: string;
   /** Limit for one call before it counts as hung (it is never abandoned silently). */
   callLimitMs?: number;
+  /**
+   * Number of the first worker (default 0). Writes and transfers are tagged by worker and
+   * sequence number: loads that share tables (restart rounds) must not share worker numbers.
+   */
+  firstWorker?: number;
   /** Told of every successful call as it finishes (ms, performance.now()). */
   onSuccess?: (kind: OpKind, at: number) => void;
 }
@@ -181,7 +186,8 @@ export async function runLoad(engine: Engine, t: LoadTables, options: LoadOption
     }
   };
 
-  await Promise.all(Array.from({ length: options.workers }, (_, i) => worker(i)));
+  const first = options.firstWorker ?? 0;
+  await Promise.all(Array.from({ length: options.workers }, (_, i) => worker(first + i)));
   report.seconds = (performance.now() - started) / 1000;
   report.statements = engine.stats().queries - statementsBefore;
   for (const list of Object.values(report.latencies)) list.sort((x, y) => x - y);
