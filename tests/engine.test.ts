@@ -274,6 +274,35 @@ describe("pool limits and timeouts (postgres)", () => {
     }
   });
 
+  it("statements beyond 100 per connection wait in the pool, in order, and all complete", async () => {
+    const engine = engineFor(BACKENDS[0], { pool: { max: 2 } });
+    try {
+      const q = text("SELECT :i::int AS i");
+      const calls = Array.from({ length: 1000 }, (_, i) => engine.execute(q, { i }));
+      // Two connections take 100 each (the first while it connects); the rest wait in the pool.
+      assert.ok(engine.stats().pool.waiting >= 700, `waiting: ${engine.stats().pool.waiting}`);
+      const results = await Promise.all(calls);
+      assert.deepEqual(results.map((r) => r.scalar()), Array.from({ length: 1000 }, (_, i) => i));
+      assert.equal(engine.stats().pool.waiting, 0);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it("a queue that keeps moving outlasts acquireTimeout without PoolTimeoutError", async () => {
+    const engine = engineFor(BACKENDS[0], { pool: { max: 1, acquireTimeout: 150 } });
+    try {
+      await engine.execute("SELECT 1");
+      const q = text("SELECT :i::int AS i FROM pg_sleep(0.002)");
+      const started = Date.now();
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => engine.execute(q, { i })));
+      assert.ok(Date.now() - started > 150, "the queue should take longer than acquireTimeout");
+      assert.deepEqual(results.map((r) => r.scalar()), Array.from({ length: 300 }, (_, i) => i));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it("statementTimeout gives QueryTimeoutError and the pool stays healthy", async () => {
     const engine = engineFor(BACKENDS[0], { statementTimeout: 100 });
     try {
@@ -331,9 +360,10 @@ describe("connection failures", () => {
     }
   });
 
-  it("statements queued deep behind a connection whose backend dies all fail with ConnectionError, none hangs", async () => {
-    // 1,000 writes on one connection: about 100 pipelined in the driver, the rest queued in its client,
-    // which strands them when the connection dies. Writes, because reads may be retried once.
+  it("when a busy connection dies, what it had sent fails with ConnectionError and what was still queued runs on a new one", async () => {
+    // 1,000 writes through one connection: up to 100 pipelined on it (src/adapters/postgresjs-pool.ts,
+    // PIPELINE), the rest wait in the pool. Writes, because reads may be retried once: a write that was
+    // sent is never sent again; one that was never sent goes out on the next connection.
     const app = uniqueName("irisql_deep_queue");
     const table = uniqueName("deep_queue");
     const engine = engineFor(BACKENDS[0], { applicationName: app, pool: { max: 1 } });
@@ -355,7 +385,7 @@ describe("connection failures", () => {
       const settled = await Promise.race([calls, hung]).finally(() => clearTimeout(timer));
       const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
       const done = settled.length - failed.length;
-      assert.ok(failed.length > 500, `expected most statements to fail, ${failed.length} did`);
+      assert.ok(failed.length >= 1 && failed.length <= 101, `${failed.length} statements failed`);
       for (const f of failed) {
         assert.ok(f.reason instanceof ConnectionError, String(f.reason));
         assert.match(f.reason.message, /127\.0\.0\.1:\d+/);

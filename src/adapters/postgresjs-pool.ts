@@ -135,10 +135,66 @@ export interface DriverQuery {
  */
 export type LinkUse = "shared" | "solo" | "reserve";
 
-interface Waiter {
+export interface Waiter {
   use: LinkUse;
   grant(link: Link): void;
   fail(error: IrisqlError): void;
+}
+
+/**
+ * Statements in flight per connection before the pool queues more itself. Below the
+ * driver's own pipeline limit (100), so the driver never parks a connection as "full"
+ * with a private queue: irisql's one queue feeds whichever connection answers first,
+ * and each answer lets the next statement in at once.
+ */
+export const PIPELINE = 100;
+
+/** A first-in first-out list with O(1) removal at the head (Array#shift is O(n) on some engines). */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get first(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Remove one item wherever it is; false if absent. */
+  remove(item: T): boolean {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i < 0) return false;
+    if (i === this.#head) this.shift();
+    else this.#items.splice(i, 1);
+    return true;
+  }
+
+  /** Take everything out, oldest first. */
+  drain(): T[] {
+    const all = this.#items.slice(this.#head) as T[];
+    this.#items.length = 0;
+    this.#head = 0;
+    return all;
+  }
 }
 
 export interface LinkPoolOptions {
@@ -158,7 +214,12 @@ export interface LinkPoolOptions {
 
 export class LinkPool {
   #links: Link[] = [];
-  #waiters: Waiter[] = [];
+  #waiters = new Fifo<Waiter>();
+  /** Statements waiting in #waiters through queue() (they share one timer). */
+  #queued = 0;
+  /** Pooled statements finished so far: the queue timer's measure of progress. */
+  #finished = 0;
+  #queueTimer: ReturnType<typeof setTimeout> | undefined;
   #held = 0;
   #closed = false;
   readonly #options: LinkPoolOptions;
@@ -186,7 +247,7 @@ export class LinkPool {
    * A link for a statement (call done() after) or held until release() ("reserve").
    * Waits at most acquireTimeout, first come first served.
    */
-  acquire(use: LinkUse, signal?: AbortSignal): Promise<Link> {
+  acquire(use: "solo" | "reserve", signal?: AbortSignal): Promise<Link> {
     if (this.#closed) return Promise.reject(this.#options.endedError());
     if (signal?.aborted) return Promise.reject(this.#options.cancelledError());
     if (this.#waiters.length === 0) {
@@ -196,9 +257,7 @@ export class LinkPool {
     return new Promise((resolve, reject) => {
       const ms = this.#options.acquireTimeout;
       const leave = (error: IrisqlError) => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i < 0) return;
-        this.#waiters.splice(i, 1);
+        if (!this.#waiters.remove(waiter)) return;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         reject(error);
@@ -221,11 +280,46 @@ export class LinkPool {
     });
   }
 
+  /**
+   * Queue a pooled statement (no signal) until a connection has room: the waiter's
+   * grant() sends it. Cheaper than acquire() (no promise, no timer per statement).
+   * Queued statements fail with the pool timeout only when no pooled statement
+   * finished for acquireTimeout: a long queue that keeps moving always moves on.
+   */
+  queue(waiter: Waiter): void {
+    if (this.#closed) return waiter.fail(this.#options.endedError());
+    this.#waiters.push(waiter);
+    this.#queued++;
+    this.#watchQueue();
+  }
+
+  #watchQueue(): void {
+    const ms = this.#options.acquireTimeout;
+    if (ms <= 0 || this.#queueTimer !== undefined) return;
+    const seen = this.#finished;
+    this.#queueTimer = setTimeout(() => {
+      this.#queueTimer = undefined;
+      if (this.#queued === 0) return;
+      if (this.#finished === seen) this.#expireQueued(ms);
+      if (this.#queued > 0) this.#watchQueue();
+    }, ms);
+  }
+
+  #expireQueued(ms: number): void {
+    const error = this.#options.timeoutError(ms, this.#held);
+    for (const w of this.#waiters.drain()) {
+      if (w.use === "shared") w.fail(error);
+      else this.#waiters.push(w);
+    }
+    this.#queued = 0;
+  }
+
   /** A statement on `link` finished. */
   done(link: Link): void {
     link.busy--;
     link.solo = false;
-    if (link.busy === 0 && this.#waiters.length > 0) this.#serve();
+    this.#finished++;
+    if (this.#waiters.length > 0) this.#serve();
   }
 
   /** A reservation ends; a dead link is not handed out again. */
@@ -254,7 +348,9 @@ export class LinkPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiters.slice()) w.fail(this.#options.endedError());
+    clearTimeout(this.#queueTimer);
+    this.#queued = 0;
+    for (const w of this.#waiters.drain()) w.fail(this.#options.endedError());
     const links = this.#links.splice(0);
     for (const link of links) link.dead = true;
     await Promise.all(links.map((link) =>
@@ -279,11 +375,16 @@ export class LinkPool {
   /** Hand free links to waiters, in order; stop at the first that cannot be served. */
   #serve(): void {
     while (this.#waiters.length > 0 && !this.#closed) {
-      const w = this.#waiters[0];
+      const w = this.#waiters.first!;
       const link = this.#pick(w.use);
-      if (!link) return;
+      if (!link) break;
       this.#waiters.shift();
+      if (w.use === "shared") this.#queued--;
       w.grant(this.#take(link, w.use));
+    }
+    if (this.#queued === 0 && this.#queueTimer !== undefined) {
+      clearTimeout(this.#queueTimer);
+      this.#queueTimer = undefined;
     }
   }
 
@@ -299,7 +400,7 @@ export class LinkPool {
       if (!best || link.busy < best.busy) best = link;
     }
     if (this.#links.length < this.#options.max) return this.#open();
-    return use === "shared" ? best : undefined;
+    return use === "shared" && best && best.busy < PIPELINE ? best : undefined;
   }
 
   #open(): Link {

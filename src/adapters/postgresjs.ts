@@ -17,7 +17,7 @@ import type {
   ReservedConnection,
   RunOptions,
 } from "./adapter.ts";
-import { type Link, LinkPool } from "./postgresjs-pool.ts";
+import { type Link, LinkPool, type Waiter } from "./postgresjs-pool.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PostgresJsConfig {
@@ -140,14 +140,23 @@ export class PostgresJsAdapter implements Adapter {
   run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
-    const use = options.signal ? "solo" : "shared";
-    const link = this.#pool.now(use);
-    if (link) return send(link, this.#pool, true, text, params, options, this.#prepare(options), this.#fail, reply);
-    return this.#pool.acquire(use, options.signal).then(
-      (l) => send(l, this.#pool, true, text, params, options, this.#prepare(options), this.#fail, reply),
-      (error) => (reply ? reply.fail(error) : Promise.reject(error)),
-    );
+    const prepare = this.#prepare(options);
+    if (options.signal) {
+      // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
+      const link = this.#pool.now("solo");
+      if (link) return send(link, this.#pool, true, text, params, options, prepare, this.#fail, reply);
+      return this.#pool.acquire("solo", options.signal).then(
+        (l) => send(l, this.#pool, true, text, params, options, prepare, this.#fail, reply),
+        (error) => (reply ? reply.fail(error) : Promise.reject(error)),
+      );
+    }
+    const link = this.#pool.now("shared");
+    if (link) return send(link, this.#pool, true, text, params, options, prepare, this.#fail, reply);
+    return new Promise((resolve, reject) => {
+      this.#pool.queue(
+        new QueuedStatement(this.#pool, text, params, options, prepare, this.#fail, reply, resolve, reject),
+      );
+    });
   }
 
   async *stream(
@@ -258,6 +267,33 @@ export class PostgresJsAdapter implements Adapter {
 
   close(): Promise<void> {
     return this.#pool.close();
+  }
+}
+
+/** A pooled statement waiting for a connection with room; the pool sends it when one has. */
+class QueuedStatement<T> implements Waiter {
+  readonly use = "shared" as const;
+
+  constructor(
+    readonly pool: LinkPool,
+    readonly text: string,
+    readonly params: readonly unknown[],
+    readonly options: RunOptions,
+    readonly prepare: boolean,
+    readonly failWith: (e: unknown, sql: string) => IrisqlError,
+    readonly reply: Reply<T> | undefined,
+    readonly resolve: (value: T | RawResult) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  grant(link: Link): void {
+    send(link, this.pool, true, this.text, this.params, this.options, this.prepare, this.failWith, this.reply)
+      .then(this.resolve, this.reject);
+  }
+
+  fail(error: IrisqlError): void {
+    if (this.reply) this.reply.fail(error).then(this.resolve, this.reject);
+    else this.reject(error);
   }
 }
 
