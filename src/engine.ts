@@ -217,6 +217,7 @@ function makeAdapter(config: ResolvedConfig): Adapter {
     connectTimeout: config.pool.connectTimeout,
     prepare: config.prepare,
     fetchTypes: wire.fetchTypes,
+    pipeline: wire.pipeline,
     connection: {
       application_name: config.applicationName,
       ...(config.dialect.name === "postgres" ? settings : {}),

@@ -141,14 +141,6 @@ export interface Waiter {
   fail(error: IrisqlError): void;
 }
 
-/**
- * Statements in flight per connection before the pool queues more itself. Below the
- * driver's own pipeline limit (100), so the driver never parks a connection as "full"
- * with a private queue: irisql's one queue feeds whichever connection answers first,
- * and each answer lets the next statement in at once.
- */
-export const PIPELINE = 100;
-
 /** A first-in first-out list with O(1) removal at the head (Array#shift is O(n) on some engines). */
 class Fifo<T> {
   #items: (T | undefined)[] = [];
@@ -199,6 +191,13 @@ class Fifo<T> {
 
 export interface LinkPoolOptions {
   max: number;
+  /**
+   * Pooled statements in flight per link before the pool queues more itself. The driver's
+   * own limit is set above it, so the driver never parks a connection as "full" with a
+   * private queue: the pool's one queue feeds whichever connection answers first, and
+   * each answer lets the next statement in at once.
+   */
+  pipeline: number;
   /** ms to wait for a link; 0 = forever. */
   acquireTimeout: number;
   /** A postgres.js client with max 1, given the driver's `onclose` and `socket` options. */
@@ -400,7 +399,7 @@ export class LinkPool {
       if (!best || link.busy < best.busy) best = link;
     }
     if (this.#links.length < this.#options.max) return this.#open();
-    return use === "shared" && best && best.busy < PIPELINE ? best : undefined;
+    return use === "shared" && best && best.busy < this.#options.pipeline ? best : undefined;
   }
 
   #open(): Link {

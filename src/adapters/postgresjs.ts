@@ -37,6 +37,8 @@ export interface PostgresJsConfig {
   prepare: boolean;
   /** Run postgres.js's pg_type query on connect (PostgreSQL only). */
   fetchTypes: boolean;
+  /** Pooled statements in flight per connection before the pool queues them. */
+  pipeline: number;
   /** Startup parameters (application_name, TimeZone, statement_timeout...). */
   connection: Record<string, string>;
 }
@@ -122,9 +124,11 @@ export class PostgresJsAdapter implements Adapter {
     const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
     this.#pool = new LinkPool({
       max: config.max,
+      pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
       // deno-lint-ignore no-explicit-any
-      open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, ...hooks }),
+      // The driver's own limit above ours: it must never park a link as "full" with a private queue.
+      open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, max_pipeline: config.pipeline + 1, ...hooks }),
       connect: () => {
         const socket = net.connect({ host: config.host, port: config.port });
         // The driver names host and port in its connection errors.

@@ -35,6 +35,8 @@ export interface WireProfile {
   serverStatementTimeout: boolean;
   /** Does the server stream with portals (Execute max_rows)? */
   serverCursors: boolean;
+  /** Pooled statements in flight per connection before the pool queues more (pipelining depth). */
+  pipeline: number;
 }
 
 export interface Dialect extends CompileTarget {

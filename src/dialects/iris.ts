@@ -150,6 +150,9 @@ export const irisDialect: Dialect = {
     serverStatementTimeout: false,
     // Execute's max_rows is ignored (§1): results arrive whole.
     serverCursors: false,
+    // Statements on one connection run one at a time with a 1 ms pause after each (iris-pgwire
+    // protocol.py:1721): a deeper pipeline only makes the last statement wait longer.
+    pipeline: 100,
   },
 
   quoteId: quoteIdent,

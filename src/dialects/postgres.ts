@@ -115,6 +115,8 @@ export const postgresDialect: Dialect = {
     prePing: false,
     serverStatementTimeout: true,
     serverCursors: true,
+    // Deeper than postgres.js's own 100: a burst of 10,000 statements ran 5-10% faster (bench/ case 4).
+    pipeline: 200,
   },
 
   quoteId: quoteIdent,
