@@ -126,8 +126,8 @@ export class PostgresJsAdapter implements Adapter {
       max: config.max,
       pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
-      // deno-lint-ignore no-explicit-any
       // The driver's own limit above ours: it must never park a link as "full" with a private queue.
+      // deno-lint-ignore no-explicit-any
       open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, max_pipeline: config.pipeline + 1, ...hooks }),
       connect: () => {
         const socket = net.connect({ host: config.host, port: config.port });
