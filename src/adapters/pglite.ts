@@ -11,6 +11,7 @@ import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledE
 import {
   type Adapter,
   type AdapterContext,
+  type ColumnInfo,
   type PoolStats,
   type RawResult,
   type Reply,
@@ -120,6 +121,11 @@ export class PGliteAdapter implements Adapter {
   constructor(config: PGliteConfig, ctx: AdapterContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  /** @internal The PGlite instance itself (benchmarks compare against it on the same data). */
+  database(): Promise<PGliteLike> {
+    return this.#open();
   }
 
   /** Open the database on first use (so createEngine stays synchronous). */
@@ -291,10 +297,31 @@ function toRaw(r: PGliteResults): RawResult {
   const isRowCommand = /^(SELECT|FETCH|SHOW)/i.test(command) || r.fields.length > 0;
   return {
     rows: r.rows,
-    columns: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
+    columns: columnsOf(r.fields),
     command,
     count: isRowCommand ? r.rows.length : r.affectedRows ?? null,
   };
+}
+
+/**
+ * PGlite describes the columns afresh for every query. Callers cache work by the
+ * column list (decodeRows), so the same shape gets the same frozen list: a small
+ * cache keyed by the names and type OIDs.
+ */
+const columnLists = new Map<string, ColumnInfo[]>();
+const NO_COLUMNS: ColumnInfo[] = Object.freeze([]) as unknown as ColumnInfo[];
+
+function columnsOf(fields: { name: string; dataTypeID: number }[]): ColumnInfo[] {
+  if (fields.length === 0) return NO_COLUMNS;
+  let key = "";
+  for (const f of fields) key += f.dataTypeID + ":" + f.name + "\u0000";
+  let list = columnLists.get(key);
+  if (!list) {
+    if (columnLists.size >= 1000) columnLists.clear();
+    list = Object.freeze(fields.map((f) => Object.freeze({ name: f.name, typeOid: f.dataTypeID }))) as ColumnInfo[];
+    columnLists.set(key, list);
+  }
+  return list;
 }
 
 async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
