@@ -9,7 +9,6 @@ import { nearestStatement } from "../src/statements.ts";
 import {
   bulk,
   bulkRows,
-  DIM,
   docs,
   idSequence,
   irisqlPostgres,
