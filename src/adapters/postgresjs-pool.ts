@@ -45,7 +45,7 @@ export class Link {
    * reconnect, which would be a new session in the middle of someone's work: refused.
    */
   #socket(options: LinkPoolOptions): LinkSocket {
-    if (this.dead) throw Object.assign(new Error("connection closed"), { code: "CONNECTION_CLOSED" });
+    if (this.dead) throw connectionClosed();
     const socket = options.connect();
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
@@ -63,8 +63,12 @@ export class Link {
     this.#sockets.clear();
   }
 
-  /** Driver queries sent on this link and not settled yet. */
-  readonly pending = new InFlight();
+  /**
+   * Driver queries sent on this link and not settled yet, oldest first. A connection
+   * answers in the order it was sent, so removal is almost always at the head (a Set
+   * showed in the per-statement profile, bench/ case 4).
+   */
+  readonly pending = new Fifo<DriverQuery>();
 
   /**
    * Fail what the driver still holds: it strands queries queued on a connection
@@ -72,54 +76,13 @@ export class Link {
    * driver's own, a no-op on a query it already settled.
    */
   failPending(error: unknown): void {
-    this.pending.rejectAll(error);
+    for (const query of this.pending.drain()) query.reject(error);
   }
 }
 
-/**
- * Queries in flight on one link, oldest first. A connection answers in the order
- * it was sent, so removal is almost always at the head: cheaper than a Set, which
- * showed in the per-statement profile (bench/ case 4).
- */
-export class InFlight {
-  #items: (DriverQuery | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    let n = 0;
-    for (let i = this.#head; i < this.#items.length; i++) if (this.#items[i]) n++;
-    return n;
-  }
-
-  add(query: DriverQuery): void {
-    this.#items.push(query);
-  }
-
-  delete(query: DriverQuery): void {
-    const items = this.#items;
-    let i = this.#head;
-    if (items[i] !== query) {
-      i = items.indexOf(query, i);
-      if (i < 0) return;
-    }
-    items[i] = undefined;
-    while (this.#head < items.length && items[this.#head] === undefined) this.#head++;
-    if (this.#head === items.length) {
-      items.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024) {
-      // Under load the list may never empty: drop the settled front now and then.
-      items.splice(0, this.#head);
-      this.#head = 0;
-    }
-  }
-
-  rejectAll(error: unknown): void {
-    const items = this.#items.splice(this.#head);
-    this.#items.length = 0;
-    this.#head = 0;
-    for (const query of items) query?.reject(error);
-  }
+/** The driver's error for a connection that is gone; the adapter turns it into a ConnectionError. */
+export function connectionClosed(): Error {
+  return Object.assign(new Error("connection closed"), { code: "CONNECTION_CLOSED" });
 }
 
 /** The part of a postgres.js query the pool uses. */
@@ -141,7 +104,10 @@ export interface Waiter {
   fail(error: IrisqlError): void;
 }
 
-/** A first-in first-out list with O(1) removal at the head (Array#shift is O(n) on some engines). */
+/**
+ * A first-in first-out list with O(1) removal at the head (Array#shift is O(n) on
+ * some engines): the pool's waiters, and each link's queries in flight.
+ */
 class Fifo<T> {
   #items: (T | undefined)[] = [];
   #head = 0;

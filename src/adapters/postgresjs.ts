@@ -17,7 +17,7 @@ import type {
   ReservedConnection,
   RunOptions,
 } from "./adapter.ts";
-import { type Link, LinkPool, type Waiter } from "./postgresjs-pool.ts";
+import { connectionClosed, type Link, LinkPool, type Waiter } from "./postgresjs-pool.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PostgresJsConfig {
@@ -137,7 +137,7 @@ export class PostgresJsAdapter implements Adapter {
       timeoutError: (ms) => this.#poolTimeout(ms),
       cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
-      lostError: () => this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), ""),
+      lostError: () => this.#fail(connectionClosed(), ""),
     });
   }
 
@@ -320,7 +320,7 @@ class PostgresJsReserved implements ReservedConnection {
 
   #gone(): IrisqlError | undefined {
     if (!this.#link.dead) return undefined;
-    return this.#fail(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }), "");
+    return this.#fail(connectionClosed(), "");
   }
 
   /** A connection failure ends this connection for good; the error goes on to the caller. */
@@ -363,11 +363,10 @@ class PostgresJsReserved implements ReservedConnection {
     const settled = await Promise.allSettled(
       statements.map((s) => send(this.#link, this.#pool, false, s.text, s.params, options, prepare, this.#fail)),
     );
-    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failures.length > 0) {
-      // The first failure is the cause; later ones are usually "transaction aborted".
-      this.#noteFailure(failures[0].reason);
-    }
+    // The first failure is the cause; later ones are usually "transaction aborted". send()
+    // already dropped the link if the connection failed.
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failure) throw failure.reason;
     return settled.map((s) => (s as PromiseFulfilledResult<RawResult>).value);
   }
 
@@ -424,15 +423,15 @@ function send<T>(
   } catch (error) {
     return sendFailed(error, link, pool, pooled, text, options, fail, reply);
   }
-  link.pending.add(query);
+  link.pending.push(query);
   const answer = options.signal ? withSignal(query, options.signal) : query;
   return answer.then((result: Sql) => {
-    link.pending.delete(query);
+    link.pending.remove(query);
     if (pooled) pool.done(link);
     const raw = toRaw(result);
     return reply ? reply.ok(raw) : raw;
   }, (error: unknown) => {
-    link.pending.delete(query);
+    link.pending.remove(query);
     return sendFailed(error, link, pool, pooled, text, options, fail, reply);
   });
 }
