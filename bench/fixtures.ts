@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import { col, createEngine, type Engine, table } from "../mod.ts";
+import { envVar } from "../src/adapters/runtime.ts";
 
 export const PG_URL = envVar("IRISQL_BENCH_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
 /** Both sides get the same pool size. */
@@ -108,16 +109,4 @@ export function queryVector(seed = 7): number[] {
 /** Rows for insertMany / sql(rows, ...columns). */
 export function bulkRows(count: number): { title: string; n: number; score: number }[] {
   return Array.from({ length: count }, (_, i) => ({ title: "row " + i, n: i % 1000, score: i / 3 }));
-}
-
-function envVar(name: string): string | undefined {
-  const g = globalThis as unknown as {
-    Deno?: { env: { get(n: string): string | undefined } };
-    process?: { env: Record<string, string | undefined> };
-  };
-  try {
-    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
-  } catch {
-    return undefined;
-  }
 }

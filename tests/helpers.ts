@@ -5,6 +5,7 @@
  * Table names get a random suffix: node --test runs files in parallel.
  */
 import { createEngine, type Engine, type EngineOptions } from "../mod.ts";
+import { envVar } from "../src/adapters/runtime.ts";
 
 export const PG_URL = envVar("IRISQL_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
 export const PGLITE_URL = "pglite://memory";
@@ -28,16 +29,4 @@ export function uniqueName(prefix: string): string {
 
 export function engineFor(backend: Backend | string, options?: EngineOptions): Engine {
   return createEngine(typeof backend === "string" ? backend : backend.url, options);
-}
-
-function envVar(name: string): string | undefined {
-  const g = globalThis as unknown as {
-    Deno?: { env: { get(n: string): string | undefined } };
-    process?: { env: Record<string, string | undefined> };
-  };
-  try {
-    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
-  } catch {
-    return undefined;
-  }
 }

@@ -57,3 +57,16 @@ function isModuleNotFound(error: unknown): boolean {
 export const now: () => number = typeof performance !== "undefined" && performance.now
   ? () => performance.now()
   : () => Date.now();
+
+/** An environment variable on any runtime; undefined when unset or not permitted (Deno without --allow-env). */
+export function envVar(name: string): string | undefined {
+  const g = globalThis as unknown as {
+    Deno?: { env: { get(n: string): string | undefined } };
+    process?: { env: Record<string, string | undefined> };
+  };
+  try {
+    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
+  } catch {
+    return undefined;
+  }
+}

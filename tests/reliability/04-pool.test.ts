@@ -7,18 +7,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Connection, type Engine, PoolTimeoutError, QueryCancelledError, text } from "../../mod.ts";
-import { ensureRole, flushEvidence, PG_URL, seenError, uniqueName, watchedEngine } from "./support.ts";
+import { ensureRole, flushEvidence, PG_URL, timed, uniqueName, watchedEngine } from "./support.ts";
 
 const ACQUIRE_MS = 300;
-
-async function timed<T>(p: Promise<T>): Promise<{ error?: Error; value?: T; ms: number }> {
-  const started = performance.now();
-  try {
-    return { value: await p, ms: performance.now() - started };
-  } catch (error) {
-    return { error: seenError(error) as Error, ms: performance.now() - started };
-  }
-}
 
 describe("reliability: pool exhaustion on PostgreSQL", () => {
   let engine: Engine;

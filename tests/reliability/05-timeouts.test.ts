@@ -7,27 +7,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Engine, QueryCancelledError, QueryTimeoutError, text } from "../../mod.ts";
-import {
-  ADMIN_URL,
-  ensureRole,
-  flushEvidence,
-  PG_URL,
-  seenError,
-  sleep,
-  uniqueName,
-  watchedEngine,
-} from "./support.ts";
+import { ADMIN_URL, ensureRole, flushEvidence, PG_URL, sleep, timed, uniqueName, watchedEngine } from "./support.ts";
 import { createEngine } from "../../mod.ts";
-
-async function timed(p: Promise<unknown>): Promise<{ error?: Error; ms: number }> {
-  const started = performance.now();
-  try {
-    await p;
-    return { ms: performance.now() - started };
-  } catch (error) {
-    return { error: seenError(error) as Error, ms: performance.now() - started };
-  }
-}
 
 /** Statements of `app` still running pg_sleep on the server. */
 async function sleepersOf(app: string): Promise<number> {

@@ -23,19 +23,10 @@ import {
   ValidationError,
 } from "../../mod.ts";
 import { createLoadTables, describeLoad, type LoadReport, type LoadTables, runLoad, verify } from "./load.ts";
-import { flushEvidence, log, seenError, sleep, SOAK, watchedEngine } from "./support.ts";
+import { flushEvidence, log, seenError, sleep, SOAK, timed, watchedEngine } from "./support.ts";
 
 const SECONDS = SOAK ? 30 : 5;
 const ACQUIRE_MS = 300;
-
-async function timed<T>(p: Promise<T>): Promise<{ error?: Error; value?: T; ms: number }> {
-  const started = performance.now();
-  try {
-    return { value: await p, ms: performance.now() - started };
-  } catch (error) {
-    return { error: seenError(error) as Error, ms: performance.now() - started };
-  }
-}
 
 async function rejected(p: Promise<unknown>): Promise<Error> {
   const r = await timed(p);

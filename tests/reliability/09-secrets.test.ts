@@ -10,8 +10,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { ConnectionError, type Engine, QueryError, text } from "../../mod.ts";
+import { envVar } from "../../src/adapters/runtime.ts";
 import {
-  envVar,
   type Evidence,
   EVIDENCE_FILE,
   flushEvidence,

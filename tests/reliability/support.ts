@@ -13,18 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { createEngine, type Engine, type EngineOptions } from "../../mod.ts";
-
-export function envVar(name: string): string | undefined {
-  const g = globalThis as unknown as {
-    Deno?: { env: { get(n: string): string | undefined } };
-    process?: { env: Record<string, string | undefined> };
-  };
-  try {
-    return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
-  } catch {
-    return undefined;
-  }
-}
+import { envVar } from "../../src/adapters/runtime.ts";
 
 /** `npm run soak` sets this: longer runs, more rounds. */
 export const SOAK = envVar("IRISQL_SOAK") === "1";
@@ -74,6 +63,16 @@ export function inspectForSecrets(kind: EvidenceKind, text: string): void {
 export function seenError(error: unknown): unknown {
   inspectForSecrets("error", inspect(error, { depth: 6 }) + "\n" + String((error as Error)?.message));
   return error;
+}
+
+/** How long `p` took to settle, with its value or its error (the error goes through seenError). */
+export async function timed<T>(p: Promise<T>): Promise<{ error?: Error; value?: T; ms: number }> {
+  const started = performance.now();
+  try {
+    return { value: await p, ms: performance.now() - started };
+  } catch (error) {
+    return { error: seenError(error) as Error, ms: performance.now() - started };
+  }
 }
 
 /** Print a line (figures, progress) and scan it. */
