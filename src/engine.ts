@@ -50,7 +50,7 @@ export class Engine extends Executor {
         : config.statementTimeout,
     };
     const adapter = makeAdapter(config);
-    super(ctx, adapter, true);
+    super(ctx, adapter);
     this.#adapter = adapter;
     this.url = config.redactedUrl;
     this.config = config;

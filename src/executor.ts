@@ -8,7 +8,6 @@ import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Dialect } from "./dialects/dialect.ts";
 import {
-  ConnectionError,
   QueryCancelledError,
   QueryTimeoutError,
   SessionClosedError,
@@ -38,25 +37,13 @@ export interface EngineContext {
   readonly clientTimeout: number;
 }
 
-/** Driver codes after which a read may safely be sent again on a fresh connection. */
-const RETRYABLE = new Set(["CONNECTION_CLOSED", "ECONNRESET", "EPIPE", "57P01", "57P02"]);
-const READ_ONLY = /^\s*(SELECT|SHOW|VALUES|TABLE|WITH)\b/i;
-const WRITES = /\b(INSERT|UPDATE|DELETE|MERGE|CALL|INTO|NEXTVAL|SETVAL|LOCK|FOR\s+UPDATE)\b/i;
-
-export function isReadOnlySql(text: string): boolean {
-  return READ_ONLY.test(text) && !WRITES.test(text);
-}
-
 export class Executor {
   protected readonly ctx: EngineContext;
   protected readonly runner: Runner;
-  /** Reads that hit a dead pooled connection are sent once more (never writes). */
-  protected readonly retryReads: boolean;
 
-  constructor(ctx: EngineContext, runner: Runner, retryReads = false) {
+  constructor(ctx: EngineContext, runner: Runner) {
     this.ctx = ctx;
     this.runner = runner;
-    this.retryReads = retryReads;
   }
 
   /** Throws SessionClosedError once this object may no longer be used. */
@@ -87,7 +74,7 @@ export class Executor {
   run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
     const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
-    const outcome = new Outcome<R>(this.ctx, this.runner, this.retryReads, text, params, opts);
+    const outcome = new Outcome<R>(this.ctx, text, params);
     try {
       if (this.ctx.clientTimeout > 0) return replyTo(this.#runTimed(text, params, opts), outcome) as Promise<Result<R>>;
       return this.runner.run(text, params, opts, outcome);
@@ -173,19 +160,16 @@ const PLAIN: RunOptions = Object.freeze({});
 
 /**
  * One statement's way from the runner's answer to the caller: count it, report it
- * to onQuery, wrap it in a Result, or send a read once more after a dead pooled
- * connection. An object with methods, not closures: every statement makes one.
+ * to onQuery, wrap it in a Result. An object with methods, not closures: every
+ * statement makes one.
  */
 class Outcome<R> implements Reply<Result<R>> {
   readonly #started: number;
 
   constructor(
     readonly ctx: EngineContext,
-    readonly runner: Runner,
-    readonly retryReads: boolean,
     readonly text: string,
     readonly params: readonly unknown[],
-    readonly opts: RunOptions,
   ) {
     this.#started = ctx.config.onQuery ? now() : 0;
   }
@@ -202,20 +186,9 @@ class Outcome<R> implements Reply<Result<R>> {
     return new Result<R>(raw.rows as R[], rowCount, raw.columns, raw.command);
   }
 
-  /** A read that hit a dead pooled connection is sent once more; anything else fails. */
-  async fail(error: unknown): Promise<Result<R>> {
-    if (!(this.retryReads && isRetryable(error) && isReadOnlySql(this.text))) throw this.#failed(error);
-    let raw: RawResult;
-    try {
-      raw = await this.runner.run(this.text, this.params, this.opts);
-    } catch (again) {
-      throw this.#failed(again);
-    }
-    return this.ok(raw);
-  }
-
-  #failed(error: unknown): unknown {
-    return failed(this.ctx, error, this.text, this.params.length, this.#started);
+  /** Nothing that may have reached the server is sent again (the adapter resends only what never left). */
+  fail(error: unknown): Promise<Result<R>> {
+    return Promise.reject(failed(this.ctx, error, this.text, this.params.length, this.#started));
   }
 }
 
@@ -231,10 +204,6 @@ function failed(ctx: EngineContext, error: unknown, text: string, paramCount: nu
     });
   }
   return error;
-}
-
-function isRetryable(error: unknown): boolean {
-  return error instanceof ConnectionError && error.code !== undefined && RETRYABLE.has(error.code);
 }
 
 /** A parameterless statement that may hold several commands goes by the simple protocol. */

@@ -29,6 +29,8 @@ export class Link {
   solo = false;
   /** Its socket closed or failed: never used again. */
   dead = false;
+  /** A statement succeeded on it: the server was reachable and the session worked. */
+  ready = false;
   readonly sql: Sql;
   #sockets = new Set<LinkSocket>();
   #opened = false;
@@ -308,6 +310,11 @@ export class LinkPool {
       link.failPending(this.#options.lostError());
     });
     this.#serve();
+  }
+
+  /** Is there a live link other than `except` that has run a statement? */
+  hasReady(except: Link): boolean {
+    return this.#links.some((l) => l !== except && l.ready && !l.dead);
   }
 
   async close(): Promise<void> {

@@ -144,23 +144,7 @@ export class PostgresJsAdapter implements Adapter {
   run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    const prepare = this.#prepare(options);
-    if (options.signal) {
-      // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
-      const link = this.#pool.now("solo");
-      if (link) return send(link, this.#pool, true, text, params, options, prepare, this.#fail, reply);
-      return this.#pool.acquire("solo", options.signal).then(
-        (l) => send(l, this.#pool, true, text, params, options, prepare, this.#fail, reply),
-        (error) => (reply ? reply.fail(error) : Promise.reject(error)),
-      );
-    }
-    const link = this.#pool.now("shared");
-    if (link) return send(link, this.#pool, true, text, params, options, prepare, this.#fail, reply);
-    return new Promise((resolve, reject) => {
-      this.#pool.queue(
-        new QueuedStatement(this.#pool, text, params, options, prepare, this.#fail, reply, resolve, reject),
-      );
-    });
+    return dispatch(this.#pool, text, params, options, this.#prepare(options), this.#fail, reply, 0);
   }
 
   async *stream(
@@ -274,6 +258,36 @@ export class PostgresJsAdapter implements Adapter {
   }
 }
 
+/**
+ * Hand a pooled statement to a link with room now, else wait for one. `tries`
+ * counts earlier links that died before sending it (see send()).
+ */
+function dispatch<T>(
+  pool: LinkPool,
+  text: string,
+  params: readonly unknown[],
+  options: RunOptions,
+  prepare: boolean,
+  fail: (e: unknown, sql: string) => IrisqlError,
+  reply: Reply<T> | undefined,
+  tries: number,
+): Promise<T | RawResult> {
+  if (options.signal) {
+    // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
+    const link = pool.now("solo");
+    if (link) return send(link, pool, true, text, params, options, prepare, fail, reply, tries);
+    return pool.acquire("solo", options.signal).then(
+      (l) => send(l, pool, true, text, params, options, prepare, fail, reply, tries),
+      (error) => (reply ? reply.fail(error) : Promise.reject(error)),
+    );
+  }
+  const link = pool.now("shared");
+  if (link) return send(link, pool, true, text, params, options, prepare, fail, reply, tries);
+  return new Promise((resolve, reject) => {
+    pool.queue(new QueuedStatement(pool, text, params, options, prepare, fail, reply, resolve, reject, tries));
+  });
+}
+
 /** A pooled statement waiting for a connection with room; the pool sends it when one has. */
 class QueuedStatement<T> implements Waiter {
   readonly use = "shared" as const;
@@ -288,11 +302,22 @@ class QueuedStatement<T> implements Waiter {
     readonly reply: Reply<T> | undefined,
     readonly resolve: (value: T | RawResult) => void,
     readonly reject: (error: unknown) => void,
+    readonly tries: number,
   ) {}
 
   grant(link: Link): void {
-    send(link, this.pool, true, this.text, this.params, this.options, this.prepare, this.failWith, this.reply)
-      .then(this.resolve, this.reject);
+    send(
+      link,
+      this.pool,
+      true,
+      this.text,
+      this.params,
+      this.options,
+      this.prepare,
+      this.failWith,
+      this.reply,
+      this.tries,
+    ).then(this.resolve, this.reject);
   }
 
   fail(error: IrisqlError): void {
@@ -399,9 +424,19 @@ function start(
 }
 
 /**
+ * Links that may die under one pooled statement before it is sent. Each retry is
+ * safe (the statement never left the client); the bound stops a server that drops
+ * every new connection from looping.
+ */
+const MAX_RESENDS = 2;
+
+/**
  * Send one statement on `link` and settle it: a pooled statement gives its link
  * back, a connection failure drops the link, and `reply` (the caller's handling)
  * runs in the same reaction. One `then` per statement on the hot path (bench/).
+ * A pooled statement whose link died before the driver wrote it (it was still in
+ * the driver's queue: the driver sets `state` when it hands a query to the socket)
+ * goes to another link; anything the driver may have written fails.
  */
 function send<T>(
   link: Link,
@@ -413,6 +448,7 @@ function send<T>(
   prepare: boolean,
   fail: (e: unknown, sql: string) => IrisqlError,
   reply?: Reply<T>,
+  tries = 0,
 ): Promise<T | RawResult> {
   if (options.signal?.aborted) {
     return sendFailed(cancelled(options.signal), link, pool, pooled, text, options, fail, reply);
@@ -427,13 +463,29 @@ function send<T>(
   const answer = options.signal ? withSignal(query, options.signal) : query;
   return answer.then((result: Sql) => {
     link.pending.remove(query);
+    link.ready = true;
     if (pooled) pool.done(link);
     const raw = toRaw(result);
     return reply ? reply.ok(raw) : raw;
   }, (error: unknown) => {
     link.pending.remove(query);
-    return sendFailed(error, link, pool, pooled, text, options, fail, reply);
+    const e = error instanceof IrisqlError ? error : fail(error, text);
+    if (pooled && query.state == null && e instanceof ConnectionError && unsentMayMove(link, pool, options, tries)) {
+      pool.drop(link);
+      pool.done(link);
+      return dispatch(pool, text, params, options, prepare, fail, reply, tries + 1);
+    }
+    return sendFailed(e, link, pool, pooled, text, options, fail, reply);
   });
+}
+
+/**
+ * Whether a statement its dead link never sent goes to another one. Not when the
+ * link never got to run anything and no other has (the server is unreachable:
+ * say so now rather than after more connect attempts).
+ */
+function unsentMayMove(link: Link, pool: LinkPool, options: RunOptions, tries: number): boolean {
+  return tries < MAX_RESENDS && !options.signal?.aborted && (link.ready || pool.hasReady(link));
 }
 
 function sendFailed<T>(
