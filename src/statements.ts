@@ -53,7 +53,11 @@ export interface Operators<T> {
 
 type ColumnConditions<R> = { [K in keyof R]?: R[K] | Operators<NonNullable<R[K]>> };
 
-/** `{ col: value }`, `{ col: { gt: 1 } }`, `{ or: [...] }`, `{ and: [...] }` */
+/**
+ * `{ col: value }`, `{ col: { gt: 1 } }`, `{ or: [...] }`, `{ and: [...] }`.
+ * Undefined values are skipped; an or/and list, and each branch in one, must
+ * keep a condition (see compileWhere).
+ */
 export type Where<T extends AnyTable> =
   & ColumnConditions<InferRow<T>>
   & { or?: readonly Where<T>[]; and?: readonly Where<T>[] };
@@ -67,25 +71,41 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * The SQL condition of a where ("" when it has none). Undefined values are
+ * skipped, at every depth; but each or/and list and each branch in one must
+ * leave a condition: an empty one would widen the where to every row (or,
+ * for `or: []`, say nothing the caller could have meant), so it is refused
+ * with its path (`where.or[1]`) before anything is built. whereShape keeps
+ * step: a branch whose shape is "{}" is exactly one that compiles to "".
+ */
 export function compileWhere(
   dialect: Dialect,
   table: AnyTable,
   where: unknown,
   params: Params,
+  path = "where",
 ): string {
   if (where === undefined || where === null) return "";
-  if (!isPlainObject(where)) throw new ValidationError(`where must be an object like { column: value }`);
+  if (!isPlainObject(where)) throw new ValidationError(`${path} must be an object like { column: value }`);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(where)) {
     if (value === undefined) continue;
     if (key === "or" || key === "and") {
-      if (!Array.isArray(value)) throw new ValidationError(`where.${key} must be an array of conditions`);
-      const inner = value.map((w) => compileWhere(dialect, table, w, params) || "1 = 1");
-      if (inner.length === 0) {
-        parts.push(key === "or" ? "1 = 0" : "1 = 1");
-      } else {
-        parts.push("(" + inner.join(key === "or" ? " OR " : " AND ") + ")");
-      }
+      const list = `${path}.${key}`;
+      if (!Array.isArray(value)) throw new ValidationError(`${list} must be an array of conditions`);
+      if (value.length === 0) throw new ValidationError(`${list} is an empty list; give it at least one condition`);
+      const inner = value.map((w, i) => {
+        const sql = compileWhere(dialect, table, w, params, `${list}[${i}]`);
+        if (!sql) {
+          throw new ValidationError(
+            `${list}[${i}] has no condition (it is null, {} or every value in it is undefined), ` +
+              `so it would match every row`,
+          );
+        }
+        return sql;
+      });
+      parts.push("(" + inner.join(key === "or" ? " OR " : " AND ") + ")");
       continue;
     }
     const column = table.column(key, `where on table ${table.name}`);
@@ -98,6 +118,11 @@ export function compileWhere(
     const isOps = isPlainObject(value) && Object.keys(value).length > 0 &&
       (spec.kind !== "json" || Object.keys(value).every((k) => OPERATORS.has(k)));
     if (!isOps) {
+      if (spec.kind !== "json" && isPlainObject(value)) {
+        throw new ValidationError(
+          `${path}.${key} has no condition: {} names no operator (${[...OPERATORS].join(", ")})`,
+        );
+      }
       parts.push(value === null ? `${ref} IS NULL` : `${ref} = ${bind(value)}`);
       continue;
     }
@@ -641,12 +666,12 @@ function whereShape(dialect: Dialect, table: AnyTable, where: unknown, values: u
     const value = where[key];
     if (value === undefined) continue;
     if (key === "or" || key === "and") {
-      if (!Array.isArray(value)) return undefined;
+      // compileWhere refuses an empty list and a branch without a condition (shape "{}").
+      if (!Array.isArray(value) || value.length === 0) return undefined;
       shape += token(key) + "[";
       for (const inner of value) {
-        // compileWhere treats a null/undefined branch as "1 = 1".
-        const s = inner === undefined || inner === null ? "-" : whereShape(dialect, table, inner, values);
-        if (s === undefined) return undefined;
+        const s = whereShape(dialect, table, inner, values);
+        if (s === undefined || s === "{}") return undefined;
         shape += s + "\0,";
       }
       shape += "]";
@@ -656,12 +681,17 @@ function whereShape(dialect: Dialect, table: AnyTable, where: unknown, values: u
     if (!column) return undefined;
     const isOps = isPlainObject(value) && Object.keys(value).length > 0 &&
       (column.spec.kind !== "json" || Object.keys(value).every((k) => OPERATORS.has(k)));
-    shape += token(key);
     if (!isOps) {
-      if (value === null) shape += "\0null";
-      else pushWhereValue(dialect, column, value, values);
+      if (value === null) shape += token(key) + "\0null";
+      else if (column.spec.kind !== "json" && isPlainObject(value)) return undefined;
+      else {
+        shape += token(key);
+        pushWhereValue(dialect, column, value, values);
+      }
       continue;
     }
+    // Operators whose operands are all undefined add no condition, and nothing to the shape.
+    let ops = "";
     for (const op of Object.keys(value)) {
       const operand = (value as Record<string, unknown>)[op];
       if (operand === undefined) continue;
@@ -669,33 +699,34 @@ function whereShape(dialect: Dialect, table: AnyTable, where: unknown, values: u
         case "eq":
         case "ne":
           if (operand !== null) pushWhereValue(dialect, column, operand, values);
-          shape += "\0" + op + (operand === null ? "null" : "");
+          ops += "\0" + op + (operand === null ? "null" : "");
           break;
         case "gt":
         case "gte":
         case "lt":
         case "lte":
           pushWhereValue(dialect, column, operand, values);
-          shape += "\0" + op;
+          ops += "\0" + op;
           break;
         case "in":
           if (!Array.isArray(operand)) return undefined;
           for (const v of operand) pushWhereValue(dialect, column, v, values);
-          shape += "\0in" + operand.length;
+          ops += "\0in" + operand.length;
           break;
         case "like":
           if (typeof operand !== "string") return undefined;
           values.push(operand);
-          shape += "\0like";
+          ops += "\0like";
           break;
         case "isNull":
           if (typeof operand !== "boolean") return undefined;
-          shape += "\0isNull" + operand;
+          ops += "\0isNull" + operand;
           break;
         default:
           return undefined;
       }
     }
+    if (ops) shape += token(key) + ops;
   }
   return shape + "}";
 }
