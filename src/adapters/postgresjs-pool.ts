@@ -10,6 +10,7 @@
  * closed is dropped and never reconnected; a fresh one takes its place.
  */
 import type { IrisqlError } from "../errors.ts";
+import { now } from "./runtime.ts";
 
 // deno-lint-ignore no-explicit-any
 type Sql = any;
@@ -31,6 +32,11 @@ export class Link {
   dead = false;
   /** A statement succeeded on it: the server was reachable and the session worked. */
   ready = false;
+  /** Gets no new work and closes once idle (past maxLifetime). */
+  retiring = false;
+  readonly born: number = now();
+  /** When it last became idle (no statement in flight, not reserved). */
+  idleSince: number = this.born;
   readonly sql: Sql;
   #sockets = new Set<LinkSocket>();
   #opened = false;
@@ -168,6 +174,10 @@ export interface LinkPoolOptions {
   pipeline: number;
   /** ms to wait for a link; 0 = forever. */
   acquireTimeout: number;
+  /** ms a link may stay idle before it is closed; 0 = forever. */
+  idleTimeout: number;
+  /** ms after which a link is closed once idle; 0 = forever. */
+  maxLifetime: number;
   /** A postgres.js client with max 1, given the driver's `onclose` and `socket` options. */
   open(hooks: { onclose: () => void; socket: () => LinkSocket }): Sql;
   /** A new TCP connection to the server. */
@@ -190,9 +200,14 @@ export class LinkPool {
   #held = 0;
   #closed = false;
   readonly #options: LinkPoolOptions;
+  /** One timer for the whole pool, running while it has links (see #sweep). */
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #sweepEvery: number;
 
   constructor(options: LinkPoolOptions) {
     this.#options = options;
+    const periods = [options.idleTimeout, options.maxLifetime].filter((ms) => ms > 0).map((ms) => ms / 4);
+    this.#sweepEvery = periods.length ? Math.max(10, Math.min(1000, ...periods)) : 0;
   }
 
   get held(): number {
@@ -286,6 +301,7 @@ export class LinkPool {
     link.busy--;
     link.solo = false;
     this.#finished++;
+    if (link.busy === 0 && !link.reserved) this.#idle(link);
     if (this.#waiters.length > 0) this.#serve();
   }
 
@@ -294,7 +310,52 @@ export class LinkPool {
     if (!link.reserved) return;
     link.reserved = false;
     this.#held--;
+    if (link.busy === 0) this.#idle(link);
     this.#serve();
+  }
+
+  /** `link` has nothing in flight and no holder: the only time it may be retired. */
+  #idle(link: Link): void {
+    if (link.dead) return;
+    if (link.retiring) this.#retire(link);
+    else link.idleSince = now();
+  }
+
+  /** Close an idle link politely (Terminate, then the socket), and let a new one take its place. */
+  #retire(link: Link): void {
+    link.dead = true;
+    const i = this.#links.indexOf(link);
+    if (i >= 0) this.#links.splice(i, 1);
+    link.sql.end({ timeout: 1 }).catch(() => {}).then(() => link.destroySockets());
+    this.#serve();
+  }
+
+  /**
+   * The pool's timer: marks links past maxLifetime as retiring and closes idle links
+   * that are retiring or idle past idleTimeout. Never touches a busy or held link:
+   * the driver's own timers would end a connection whatever it was doing.
+   */
+  #sweep(): void {
+    const { idleTimeout, maxLifetime } = this.#options;
+    const t = now();
+    for (let i = this.#links.length - 1; i >= 0; i--) {
+      const link = this.#links[i];
+      if (maxLifetime > 0 && t - link.born >= maxLifetime) link.retiring = true;
+      if (link.busy > 0 || link.reserved) continue;
+      if (link.retiring || (idleTimeout > 0 && t - link.idleSince >= idleTimeout)) this.#retire(link);
+    }
+    if (this.#links.length === 0) this.#stopSweeping();
+  }
+
+  #startSweeping(): void {
+    if (this.#sweeper !== undefined || this.#sweepEvery === 0 || this.#closed) return;
+    this.#sweeper = setInterval(() => this.#sweep(), this.#sweepEvery);
+    unref(this.#sweeper);
+  }
+
+  #stopSweeping(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   /** The link's connection is gone: forget it, end its client, let a new one take its place. */
@@ -320,6 +381,7 @@ export class LinkPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopSweeping();
     clearTimeout(this.#queueTimer);
     this.#queued = 0;
     for (const w of this.#waiters.drain()) w.fail(this.#options.endedError());
@@ -367,7 +429,7 @@ export class LinkPool {
   #pick(use: LinkUse): Link | undefined {
     let best: Link | undefined;
     for (const link of this.#links) {
-      if (link.reserved || link.solo) continue;
+      if (link.reserved || link.solo || link.retiring) continue;
       if (link.busy === 0) return link;
       if (!best || link.busy < best.busy) best = link;
     }
@@ -378,6 +440,20 @@ export class LinkPool {
   #open(): Link {
     const link = new Link(this.#options, (l) => this.drop(l));
     this.#links.push(link);
+    this.#startSweeping();
     return link;
   }
+}
+
+/**
+ * Let the process exit while only this timer is left: Node and Bun timers have
+ * unref(); Deno's setInterval returns a number, unref'd through Deno.unrefTimer.
+ */
+function unref(timer: unknown): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+  if (typeof timer === "number") deno?.unrefTimer?.(timer);
 }

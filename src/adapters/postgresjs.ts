@@ -107,8 +107,9 @@ export class PostgresJsAdapter implements Adapter {
       username: config.user,
       password: config.password,
       ssl: config.ssl,
-      idle_timeout: config.idleTimeout > 0 ? seconds(config.idleTimeout) : null,
-      max_lifetime: config.maxLifetime > 0 ? seconds(config.maxLifetime) : null,
+      // The pool retires idle connections itself: the driver's timers end a connection mid-statement.
+      idle_timeout: 0,
+      max_lifetime: 0,
       connect_timeout: seconds(config.connectTimeout),
       prepare: config.prepare,
       fetch_types: config.fetchTypes,
@@ -126,6 +127,8 @@ export class PostgresJsAdapter implements Adapter {
       max: config.max,
       pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
+      idleTimeout: config.idleTimeout,
+      maxLifetime: config.maxLifetime,
       // The driver's own limit above ours: it must never park a link as "full" with a private queue.
       // deno-lint-ignore no-explicit-any
       open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, max_pipeline: config.pipeline + 1, ...hooks }),
