@@ -9,7 +9,7 @@ import { runtime } from "./adapters/runtime.ts";
 import { type EngineOptions, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
-import { closedError, type EngineContext, Executor } from "./executor.ts";
+import { closedError, type EngineContext, Executor, refuseControl } from "./executor.ts";
 import { inTransaction, type Transaction } from "./transaction.ts";
 import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
 import type { AnyTable } from "./schema.ts";
@@ -58,6 +58,10 @@ export class Engine extends Executor {
 
   protected override guard(): void {
     if (this.#disposed) throw closedError("engine");
+  }
+
+  protected override admit(text: string): void {
+    refuseControl(text, "pool");
   }
 
   override get dialect(): Dialect {

@@ -146,8 +146,37 @@ export function classForSqlstate(sqlstate: string | undefined): typeof QueryErro
     case "40001":
     case "40P01":
       return SerializationError;
+    case "25P02":
+      return TransactionAbortedError;
     default:
       return QueryError;
+  }
+}
+
+/**
+ * A statement was sent into a PostgreSQL transaction that an earlier error had
+ * aborted (SQLSTATE 25P02): the server ignores everything until the transaction
+ * ends. Catching an error does not undo it on the server; to go on after a
+ * statement that may fail, run it inside `savepoint()`.
+ */
+export class TransactionAbortedError extends QueryError {
+  override name = "TransactionAbortedError";
+}
+
+/**
+ * What was meant to be committed was rolled back instead: a statement inside
+ * the transaction (or savepoint) failed, and its error was caught while the work
+ * went on. `cause` is that first failure. Nothing the transaction (or savepoint)
+ * did is stored. On every server irisql refuses such a commit the same way, even
+ * where the server itself would keep the statements that succeeded (IRIS).
+ */
+export class TransactionRolledBackError extends IrisqlError {
+  override name = "TransactionRolledBackError";
+  /** What was rolled back: the whole transaction, or one savepoint inside it. */
+  readonly scope: "transaction" | "savepoint";
+  constructor(message: string, info: { scope: "transaction" | "savepoint"; cause?: unknown }) {
+    super(message, { cause: info.cause });
+    this.scope = info.scope;
   }
 }
 

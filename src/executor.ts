@@ -49,6 +49,9 @@ export class Executor {
   /** Throws SessionClosedError once this object may no longer be used. */
   protected guard(): void {}
 
+  /** Throws ValidationError for a raw statement this runner must not carry (see refuseControl). */
+  protected admit(_text: string): void {}
+
   get dialect(): Dialect {
     return this.ctx.dialect;
   }
@@ -64,6 +67,7 @@ export class Executor {
       this.guard();
       const values: unknown[] = [];
       const text = compileInto(query, params, this.ctx.dialect, values);
+      this.admit(text);
       return this.run<R>(text, values, options?.signal);
     } catch (error) {
       return Promise.reject(error);
@@ -121,6 +125,7 @@ export class Executor {
       throw new ValidationError(`batchSize must be a whole number >= 1, got ${String(options.batchSize)}`);
     }
     const compiled = compile(query, params, this.ctx.dialect);
+    this.admit(compiled.text);
     const started = this.ctx.config.onQuery ? now() : 0;
     let rows = 0;
     try {
@@ -216,6 +221,36 @@ function report(ctx: EngineContext, event: Parameters<NonNullable<ResolvedConfig
     ctx.config.onQuery!(event);
   } catch {
     // A failing logger must not fail the query it reports.
+  }
+}
+
+const TRANSACTION_CONTROL =
+  /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b/i;
+const SESSION_STATE = /^\s*(SET|RESET|DISCARD)\b/i;
+
+/**
+ * Raw statements that would change a connection's state behind irisql's back.
+ * On the pool ("pool"), transaction control and session settings would stay on
+ * whichever connection ran them and reach its next user. Inside a transaction
+ * ("transaction"), transaction control would end or split it unseen.
+ */
+export function refuseControl(text: string, where: "pool" | "transaction"): void {
+  if (TRANSACTION_CONTROL.test(text)) {
+    throw new ValidationError(
+      where === "pool"
+        ? "Transaction control statements cannot run on the pool (the transaction would stay on one pooled " +
+          "connection and swallow other callers' statements). Use engine.begin(fn) or engine.session(), " +
+          "or hold a connection with engine.connect()."
+        : "Transaction control statements cannot run inside a transaction irisql manages: use savepoint() for " +
+          "nested work, and let begin()/commit()/rollback() end the transaction.",
+    );
+  }
+  if (where === "pool" && SESSION_STATE.test(text)) {
+    throw new ValidationError(
+      "Session settings (SET, RESET, DISCARD) cannot run on the pool: they would stay on one pooled connection " +
+        "and reach its next user. Use SET LOCAL inside engine.begin(), hold a connection with engine.connect(), " +
+        "or pass the setting in the engine options.",
+    );
   }
 }
 

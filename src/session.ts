@@ -20,7 +20,7 @@ import {
   type StreamOptions,
 } from "./executor.ts";
 import type { Engine } from "./engine.ts";
-import { ValidationError } from "./errors.ts";
+import { TransactionRolledBackError, ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
 import type { AnyTable, InferInsert, InferRow } from "./schema.ts";
 import {
@@ -40,7 +40,7 @@ import {
   updateStatement,
   type Where,
 } from "./statements.ts";
-import { rollbackQuietly, Transaction } from "./transaction.ts";
+import { Transaction } from "./transaction.ts";
 import { quoteIdent } from "./sql.ts";
 
 export interface SessionOptions extends BeginOptions {}
@@ -93,7 +93,7 @@ export class Session {
       const conn = await this.#engine.adapter.reserve();
       const tx = new Transaction(this.#ctx, conn);
       try {
-        await tx.run(this.#ctx.dialect.beginSql(this.#options), [], undefined, true);
+        await tx.begin(this.#options);
       } catch (error) {
         await conn.release(true);
         throw error;
@@ -288,10 +288,16 @@ export class Session {
     if (this.#opening) await this.#opening;
     const tx = this.#tx;
     if (!tx) return;
+    let clean = false;
     try {
-      await tx.run(this.#ctx.dialect.commitSql(), [], undefined, true);
+      await tx.commit();
+      clean = true;
+    } catch (error) {
+      // A refused commit rolled back; a COMMIT that failed on the wire leaves the state unknown.
+      clean = error instanceof TransactionRolledBackError && error.scope === "transaction" && !("rollbackError" in error);
+      throw error;
     } finally {
-      await this.#finish();
+      await this.#finish(!clean);
     }
   }
 
@@ -305,7 +311,7 @@ export class Session {
   async #rollback(cause: unknown): Promise<void> {
     const tx = this.#tx;
     if (!tx) return;
-    const ok = await rollbackQuietly(tx, this.#ctx.dialect.rollbackSql(), cause);
+    const ok = await tx.rollback(cause);
     await this.#finish(!ok);
   }
 

@@ -1,16 +1,64 @@
 /**
  * A transaction on a reserved connection, with nested savepoints.
  * `Engine.begin`, `Connection.begin` and the Session use it.
+ *
+ * Two promises hold on every server:
+ * - A transaction in which a statement failed is never reported as committed.
+ *   PostgreSQL aborts such a transaction and answers COMMIT with a rollback;
+ *   IRIS keeps going and would commit what succeeded. irisql remembers the
+ *   first failure and, at commit, rolls back and throws
+ *   TransactionRolledBackError, unless the failure happened inside a
+ *   savepoint() that was rolled back.
+ * - Concurrent calls cannot undo each other's work. While a savepoint's
+ *   function runs, statements issued from outside it (a sibling savepoint,
+ *   another call on the same session, commit) wait until it ends, so a
+ *   rollback to that savepoint only ever undoes what was issued inside it.
+ *   "Inside" is followed through async calls with AsyncLocalStorage.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { RawResult, ReservedConnection } from "./adapters/adapter.ts";
 import type { BeginOptions } from "./dialects/dialect.ts";
-import { IrisqlError } from "./errors.ts";
-import { closedError, type EngineContext, Executor } from "./executor.ts";
+import {
+  ConnectionError,
+  IrisqlError,
+  QueryCancelledError,
+  QueryError,
+  QueryTimeoutError,
+  TransactionRolledBackError,
+} from "./errors.ts";
+import { closedError, type EngineContext, Executor, refuseControl } from "./executor.ts";
+import type { Result, Row } from "./result.ts";
+
+/** A savepoint whose function is running. */
+class Frame {
+  readonly ended: Promise<void>;
+  end!: () => void;
+  constructor(readonly parent: Frame | undefined, readonly depth: number) {
+    this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+}
+
+/** The savepoint the current async call runs inside, if any. */
+const scope = new AsyncLocalStorage<Frame>();
+
+/** Errors after which the server may have aborted or half-applied the transaction. */
+function isServerFailure(error: unknown): boolean {
+  return error instanceof QueryError || error instanceof QueryTimeoutError ||
+    error instanceof QueryCancelledError || error instanceof ConnectionError ||
+    error instanceof TransactionRolledBackError;
+}
 
 export class Transaction extends Executor {
   #done = false;
   #savepoints = 0;
   protected readonly conn: ReservedConnection;
+  /** Savepoints whose function runs, outermost first. */
+  #open: Frame[] = [];
+  /** The first failure at each savepoint depth (0 = the transaction itself) not yet undone. */
+  #failures: unknown[] = [];
+  /** Statements sent and not answered; commit waits for them. */
+  #inflight = 0;
+  #drained: (() => void) | undefined;
 
   constructor(ctx: EngineContext, conn: ReservedConnection) {
     super(ctx, conn);
@@ -21,37 +69,96 @@ export class Transaction extends Executor {
     if (this.#done) throw closedError("transaction");
   }
 
+  protected override admit(text: string): void {
+    refuseControl(text, "transaction");
+  }
+
   /** True once committed or rolled back. */
   get finished(): boolean {
     return this.#done;
   }
 
+  override run<R = Row>(
+    text: string,
+    params: readonly unknown[],
+    signal?: AbortSignal,
+    prepare?: boolean,
+  ): Promise<Result<R>> {
+    const blocker = this.#blocker();
+    if (blocker) return blocker.ended.then(() => this.run<R>(text, params, signal, prepare));
+    try {
+      this.guard();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#track(super.run<R>(text, params, signal, prepare));
+  }
+
   /**
    * A nested unit of work: if `fn` throws, only what it did is undone and the
-   * error is rethrown; the outer transaction carries on.
+   * error is rethrown; the outer transaction carries on. If a statement inside
+   * failed and `fn` caught the error and returned, the savepoint is rolled back
+   * all the same and TransactionRolledBackError says so.
    */
-  async savepoint<T>(fn: (tx: this) => Promise<T> | T): Promise<T> {
-    this.guard();
+  savepoint<T>(fn: (tx: this) => Promise<T> | T): Promise<T> {
+    const blocker = this.#blocker();
+    if (blocker) return blocker.ended.then(() => this.savepoint(fn));
+    try {
+      this.guard();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Registered before anything is awaited, so a sibling started in the same tick waits.
+    const parent = this.#open[this.#open.length - 1];
+    const frame = new Frame(parent, this.#open.length + 1);
+    this.#open.push(frame);
+    return this.#savepointBody(frame, fn).finally(() => {
+      this.#open.splice(this.#open.indexOf(frame), 1);
+      frame.end();
+    });
+  }
+
+  async #savepointBody<T>(frame: Frame, fn: (tx: this) => Promise<T> | T): Promise<T> {
     const d = this.ctx.dialect;
     const name = "irisql_sp" + ++this.#savepoints;
-    await this.run(d.savepointSql(name), [], undefined, true);
+    const outer = frame.depth - 1;
+    await this.#control(d.savepointSql(name), outer);
     let result: T;
+    let thrown: { error: unknown } | undefined;
     try {
-      result = await fn(this);
+      result = await scope.run(frame, () => fn(this));
     } catch (error) {
-      if (!this.#done) await this.run(d.rollbackToSavepointSql(name), [], undefined, true);
+      thrown = { error };
+    }
+    await this.#settled();
+    const failure = this.#failures[frame.depth];
+    this.#failures.length = Math.min(this.#failures.length, frame.depth);
+    if (thrown || failure !== undefined) {
+      const error = thrown ? thrown.error : new TransactionRolledBackError(
+        "A statement inside savepoint() failed and its error was caught, so the savepoint was rolled back: " +
+          "nothing done inside it is stored. The transaction around it goes on. First failure: " + describe(failure),
+        { scope: "savepoint", cause: failure },
+      );
+      if (!this.#done) {
+        try {
+          await this.#control(d.rollbackToSavepointSql(name), outer);
+        } catch (rollbackError) {
+          noteRollbackError(error, rollbackError);
+        }
+      }
       throw error;
     }
     const release = d.releaseSavepointSql(name);
-    if (release) await this.run(release, [], undefined, true);
-    return result;
+    if (release) await this.#control(release, outer);
+    return result!;
   }
 
   /** Statements sent back to back on this connection; see ReservedConnection.pipeline. */
   async pipeline(statements: readonly { text: string; params: readonly unknown[] }[]): Promise<RawResult[]> {
+    await this.#whenFree();
     this.guard();
     try {
-      const results = await this.conn.pipeline(statements);
+      const results = await this.#track(this.conn.pipeline(statements));
       this.ctx.counters.queries += statements.length;
       return results;
     } catch (error) {
@@ -67,11 +174,12 @@ export class Transaction extends Executor {
    * statement order; counts as pipeline() does.
    */
   async pipelineAsBuilt(statements: Iterable<{ text: string; params: readonly unknown[] }>): Promise<void> {
+    await this.#whenFree();
     this.guard();
     const sent: Promise<RawResult[]>[] = [];
     try {
       for (const statement of statements) {
-        const result = this.conn.pipeline([statement]);
+        const result = this.#track(this.conn.pipeline([statement]));
         result.catch(() => {}); // awaited below, in order
         sent.push(result);
         // One microtask: the driver writes what it was just given before the next is built.
@@ -85,9 +193,119 @@ export class Transaction extends Executor {
     this.ctx.counters.queries += sent.length;
   }
 
-  /** @internal Mark finished; the owner sends COMMIT/ROLLBACK. */
+  /** @internal Send BEGIN. */
+  async begin(options?: BeginOptions): Promise<void> {
+    await this.#control(this.ctx.dialect.beginSql(options), 0);
+  }
+
+  /**
+   * @internal COMMIT, once every statement sent has answered and no savepoint
+   * runs. If a statement failed (and was not undone by a savepoint rollback),
+   * ROLLBACK instead and throw TransactionRolledBackError; the same if the
+   * server answers COMMIT with a rollback.
+   */
+  async commit(): Promise<void> {
+    await this.#whenFree();
+    this.guard();
+    await this.#settled();
+    this.#done = true;
+    const failure = this.#failures[0];
+    if (failure !== undefined) {
+      const error = new TransactionRolledBackError(
+        "The transaction was rolled back, not committed: a statement in it failed and its error was caught. " +
+          "Nothing it did is stored. To go on after a statement that may fail, run it inside savepoint(). " +
+          "First failure: " + describe(failure),
+        { scope: "transaction", cause: failure },
+      );
+      try {
+        await this.#control(this.ctx.dialect.rollbackSql(), 0);
+      } catch (rollbackError) {
+        noteRollbackError(error, rollbackError);
+      }
+      throw error;
+    }
+    const answer = await this.#control(this.ctx.dialect.commitSql(), 0);
+    if (answer.command.toUpperCase() === "ROLLBACK") {
+      throw new TransactionRolledBackError(
+        "The server rolled the transaction back instead of committing it; nothing it did is stored",
+        { scope: "transaction" },
+      );
+    }
+  }
+
+  /**
+   * @internal ROLLBACK. Returns false if that failed too (the connection should
+   * then be dropped); the failure is noted on `cause` when it is an IrisqlError.
+   */
+  async rollback(cause?: unknown): Promise<boolean> {
+    await this.#whenFree();
+    if (this.#done) return true;
+    this.#done = true;
+    try {
+      await this.#control(this.ctx.dialect.rollbackSql(), 0);
+      return true;
+    } catch (rollbackError) {
+      noteRollbackError(cause, rollbackError);
+      return false;
+    }
+  }
+
+  /** @internal Mark finished without sending anything (the connection is gone). */
   markDone(): void {
     this.#done = true;
+  }
+
+  /** Transaction control, sent as is: never gated, never counted as the user's failure. */
+  #control(text: string, depth: number): Promise<Result> {
+    const answer = super.run(text, [], undefined, true);
+    answer.catch((error) => this.#noteFailure(error, depth));
+    return answer;
+  }
+
+  /** Count a statement in flight and remember its failure at the depth it was issued. */
+  #track<T>(answer: Promise<T>): Promise<T> {
+    const depth = this.#open.length;
+    this.#inflight++;
+    answer.then(() => this.#landed(), (error) => {
+      this.#noteFailure(error, depth);
+      this.#landed();
+    });
+    return answer;
+  }
+
+  #landed(): void {
+    if (--this.#inflight === 0 && this.#drained) {
+      const wake = this.#drained;
+      this.#drained = undefined;
+      wake();
+    }
+  }
+
+  #noteFailure(error: unknown, depth: number): void {
+    if (!isServerFailure(error)) return;
+    for (let d = this.#failures.length; d < depth; d++) this.#failures[d] = undefined;
+    if (this.#failures[depth] === undefined) this.#failures[depth] = error;
+  }
+
+  /** Resolves once every statement sent so far has answered. */
+  #settled(): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const before = this.#drained;
+      this.#drained = before ? () => (before(), resolve()) : resolve;
+    });
+  }
+
+  /** The savepoint the caller must wait for: the innermost one running, unless the caller is inside it. */
+  #blocker(): Frame | undefined {
+    const innermost = this.#open[this.#open.length - 1];
+    if (!innermost) return undefined;
+    for (let f = scope.getStore(); f; f = f.parent) if (f === innermost) return undefined;
+    return innermost;
+  }
+
+  async #whenFree(): Promise<void> {
+    for (let b = this.#blocker(); b; b = this.#blocker()) await b.ended;
   }
 }
 
@@ -102,30 +320,25 @@ export async function inTransaction<T>(
   options?: BeginOptions,
 ): Promise<T> {
   const tx = new Transaction(ctx, conn);
-  const d = ctx.dialect;
-  await tx.run(d.beginSql(options), [], undefined, true);
+  await tx.begin(options);
   let result: T;
   try {
     result = await fn(tx);
   } catch (error) {
-    tx.markDone();
-    await rollbackQuietly(tx, d.rollbackSql(), error);
+    await tx.rollback(error);
     throw error;
   }
-  tx.markDone();
-  await tx.run(d.commitSql(), [], undefined, true);
+  await tx.commit();
   return result;
 }
 
-/** Roll back; if that fails too, keep the first error and note the second on it. */
-export async function rollbackQuietly(exec: Executor, sql: string, original: unknown): Promise<boolean> {
-  try {
-    await exec.run(sql, [], undefined, true);
-    return true;
-  } catch (rollbackError) {
-    if (original instanceof IrisqlError && !("rollbackError" in original)) {
-      Object.defineProperty(original, "rollbackError", { value: rollbackError, enumerable: false });
-    }
-    return false;
+/** Keep the first error; note a failed rollback on it. */
+function noteRollbackError(original: unknown, rollbackError: unknown): void {
+  if (original instanceof IrisqlError && !("rollbackError" in original)) {
+    Object.defineProperty(original, "rollbackError", { value: rollbackError, enumerable: false });
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -145,6 +145,14 @@ export const postgresDialect: Dialect = {
       });
     }
     const Class = classForSqlstate(info.sqlstate);
+    if (info.sqlstate === "25P02") {
+      return new Class(
+        "The transaction was aborted by an earlier error in it, and the server ignores every statement until it ends. " +
+          "Catching an error does not undo it on the server: run statements that may fail inside savepoint() " +
+          "to go on after an error [SQLSTATE 25P02]",
+        queryErrorInfo(info, sql),
+      );
+    }
     const code = info.sqlstate ? ` [SQLSTATE ${info.sqlstate}]` : "";
     const detail = info.detail ? ` (${info.detail})` : "";
     return new Class(info.message + detail + code, queryErrorInfo(info, sql));

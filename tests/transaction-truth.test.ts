@@ -1,0 +1,265 @@
+/**
+ * A transaction that did not commit is never reported as committed, and
+ * concurrent calls in one session never undo each other's work — on
+ * PostgreSQL, PGlite and iris:// (through the iris-pgwire EMULATOR, not IRIS).
+ *
+ * - A statement fails inside engine.session()/engine.begin()/a manual session,
+ *   the caller catches the error and goes on: the commit rejects with
+ *   TransactionRolledBackError and nothing is stored. Before, the commit
+ *   resolved (PostgreSQL had answered COMMIT with ROLLBACK).
+ * - A failure inside a savepoint that rolled back does not stop the commit.
+ * - A statement sent into an aborted PostgreSQL transaction is a
+ *   TransactionAbortedError whose message points at savepoint().
+ * - Two savepoints started together in one session run one after the other:
+ *   before, one failed with `savepoint "irisql_sp2" does not exist` and
+ *   neither row was stored.
+ * - Transaction control and session settings are refused on the pool, and
+ *   transaction control inside a managed transaction.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  col,
+  createEngine,
+  type Engine,
+  type QueryEvent,
+  table,
+  TransactionAbortedError,
+  TransactionRolledBackError,
+  UniqueViolationError,
+  ValidationError,
+} from "../mod.ts";
+import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
+import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+
+const BACKENDS: { name: string; url: () => Promise<string>; abortsOnError: boolean }[] = [];
+let emulator: IrisEmulator | undefined;
+BACKENDS.push(
+  { name: "postgres", url: () => Promise.resolve(PG_URL), abortsOnError: true },
+  { name: "pglite", url: () => Promise.resolve(PGLITE_URL), abortsOnError: true },
+  {
+    name: "iris (emulator)",
+    url: async () => (emulator ??= await startIrisEmulator()).url,
+    // iris-pgwire answers with SQLSTATE 42000 and an IRIS SQLCODE, never 25P02.
+    abortsOnError: false,
+  },
+);
+
+after(async () => {
+  await emulator?.close();
+});
+
+const rolledBack = (scope: "transaction" | "savepoint") => (e: unknown) => {
+  assert.ok(e instanceof TransactionRolledBackError, `expected TransactionRolledBackError, got ${e}`);
+  assert.equal((e as TransactionRolledBackError).scope, scope);
+  assert.ok((e as Error).cause instanceof UniqueViolationError, `cause: ${(e as Error).cause}`);
+  assert.match((e as Error).message, /savepoint\(\)/);
+  return true;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const backend of BACKENDS) {
+  describe(`transactions tell the truth on ${backend.name}`, () => {
+    let engine: Engine;
+    const events: QueryEvent[] = [];
+    const items = table(uniqueName("truth"), {
+      id: col.integer().primaryKey(),
+      label: col.varchar(40).notNull(),
+    });
+    const ids = async () =>
+      (await engine.session((s) => s.find(items, { orderBy: { id: "asc" }, columns: ["id"] }))).map((r) => r.id);
+
+    before(async () => {
+      engine = createEngine(await backend.url(), { onQuery: (e) => events.push(e) });
+      await engine.createAll([items]);
+    });
+    after(async () => {
+      await engine?.dropAll([items], { checkfirst: true }).catch(() => {});
+      await engine?.dispose();
+    });
+
+    const clear = () => engine.session((s) => s.delete(items, {}));
+
+    it("engine.session(): a caught failure makes the commit reject, and nothing is stored", async () => {
+      await clear();
+      await assert.rejects(
+        engine.session(async (s) => {
+          await s.insert(items, { id: 1, label: "a" });
+          await assert.rejects(s.insert(items, { id: 1, label: "dup" }), UniqueViolationError);
+          // Carries on as if nothing happened.
+          return "done";
+        }),
+        rolledBack("transaction"),
+      );
+      assert.deepEqual(await ids(), []);
+    });
+
+    it("engine.begin(): the same, and the connection comes back usable", async () => {
+      await clear();
+      await assert.rejects(
+        engine.begin(async (tx) => {
+          await tx.execute(`INSERT INTO "${items.name}" (id, label) VALUES (1, 'a')`);
+          await tx.execute(`INSERT INTO "${items.name}" (id, label) VALUES (1, 'dup')`).catch(() => {});
+        }),
+        rolledBack("transaction"),
+      );
+      assert.deepEqual(await ids(), []);
+      await engine.begin((tx) => tx.execute(`INSERT INTO "${items.name}" (id, label) VALUES (3, 'c')`));
+      assert.deepEqual(await ids(), [3]);
+    });
+
+    it("a manual session: commit() rejects, the session goes on with a fresh transaction", async () => {
+      await clear();
+      const s = engine.session();
+      try {
+        await s.insert(items, { id: 1, label: "a" });
+        await s.insert(items, { id: 1, label: "dup" }).catch(() => {});
+        await assert.rejects(s.commit(), rolledBack("transaction"));
+        assert.equal(s.inTransaction, false);
+        await s.insert(items, { id: 4, label: "d" });
+        await s.commit();
+      } finally {
+        await s.close();
+      }
+      assert.deepEqual(await ids(), [4]);
+    });
+
+    it("a failure inside a savepoint that rolled back does not stop the commit", async () => {
+      await clear();
+      await engine.session(async (s) => {
+        await s.insert(items, { id: 1, label: "a" });
+        await assert.rejects(
+          s.savepoint(async () => {
+            await s.insert(items, { id: 2, label: "b" });
+            await s.insert(items, { id: 1, label: "dup" });
+          }),
+          UniqueViolationError,
+        );
+        await s.insert(items, { id: 5, label: "e" });
+      });
+      assert.deepEqual(await ids(), [1, 5]);
+    });
+
+    it("a savepoint whose function swallowed a failure is rolled back and says so; the transaction goes on", async () => {
+      await clear();
+      await engine.session(async (s) => {
+        await s.insert(items, { id: 1, label: "a" });
+        await assert.rejects(
+          s.savepoint(async () => {
+            await s.insert(items, { id: 2, label: "b" });
+            await s.insert(items, { id: 1, label: "dup" }).catch(() => {});
+            return "looks fine";
+          }),
+          rolledBack("savepoint"),
+        );
+        await s.insert(items, { id: 6, label: "f" });
+      });
+      assert.deepEqual(await ids(), [1, 6]);
+    });
+
+    if (backend.abortsOnError) {
+      it("a statement sent into an aborted transaction is a TransactionAbortedError that points at savepoint()", async () => {
+        await clear();
+        await assert.rejects(
+          engine.begin(async (tx) => {
+            await tx.execute(`INSERT INTO "${items.name}" (id, label) VALUES (1, 'a')`);
+            await tx.execute(`INSERT INTO "${items.name}" (id, label) VALUES (1, 'dup')`).catch(() => {});
+            await assert.rejects(tx.execute("SELECT 1 AS one"), (e: unknown) => {
+              assert.ok(e instanceof TransactionAbortedError, `got ${e}`);
+              assert.equal((e as TransactionAbortedError).sqlstate, "25P02");
+              assert.match((e as Error).message, /savepoint\(\)/);
+              return true;
+            });
+          }),
+          TransactionRolledBackError,
+        );
+      });
+    }
+
+    it("two savepoints started together run one after the other; each keeps or undoes only its own work", async () => {
+      await clear();
+      await engine.session(async (s) => {
+        const [first, second] = await Promise.allSettled([
+          s.savepoint(async () => {
+            await s.insert(items, { id: 10, label: "first" });
+            await sleep(20);
+            throw new Error("undo the first");
+          }),
+          s.savepoint(async () => {
+            await s.insert(items, { id: 11, label: "second" });
+            return "kept";
+          }),
+        ]);
+        assert.equal(first.status, "rejected");
+        assert.match(String((first as PromiseRejectedResult).reason), /undo the first/);
+        assert.deepEqual(second, { status: "fulfilled", value: "kept" });
+      });
+      assert.deepEqual(await ids(), [11]);
+    });
+
+    it("a call from outside a running savepoint waits for it, so its rollback cannot undo that call", async () => {
+      await clear();
+      await engine.session(async (s) => {
+        await s.insert(items, { id: 1, label: "a" });
+        let outsideDone = false;
+        const inside = s.savepoint(async () => {
+          await s.insert(items, { id: 20, label: "inside" });
+          await sleep(30);
+          assert.equal(outsideDone, false, "the outside call waited");
+          throw new Error("undo inside");
+        });
+        const outside = s.insert(items, { id: 21, label: "outside" }).then((r) => (outsideDone = true, r));
+        await assert.rejects(inside, /undo inside/);
+        assert.deepEqual(await outside, { id: 21, label: "outside" });
+      });
+      assert.deepEqual(await ids(), [1, 21]);
+    });
+
+    it("nested savepoints inside a savepoint do not wait for it", async () => {
+      await clear();
+      const got = await engine.session((s) =>
+        s.savepoint(async () => {
+          await s.insert(items, { id: 30, label: "outer" });
+          await s.savepoint(() => s.insert(items, { id: 31, label: "inner" }));
+          await assert.rejects(
+            s.savepoint(async () => {
+              await s.insert(items, { id: 32, label: "inner undone" });
+              throw new Error("inner fails");
+            }),
+            /inner fails/,
+          );
+          return "outer ok";
+        })
+      );
+      assert.equal(got, "outer ok");
+      assert.deepEqual(await ids(), [30, 31]);
+    });
+
+    it("refuses transaction control and session settings on the pool, and transaction control in a transaction", async () => {
+      const from = events.length;
+      const refused = ["BEGIN", "  start transaction", "COMMIT", "ROLLBACK", "SAVEPOINT x", "SET search_path = x"];
+      for (const text of refused) {
+        await assert.rejects(engine.execute(text), ValidationError, text);
+      }
+      await assert.rejects(engine.execute("SET statement_timeout = 1"), /engine\.connect\(\)/);
+      assert.deepEqual(events.slice(from).map((e) => e.sql), [], "nothing was sent");
+      await assert.rejects(
+        engine.session(async (s) => {
+          await s.insert(items, { id: 40, label: "x" });
+          await s.execute("COMMIT");
+        }),
+        (e: unknown) => e instanceof ValidationError && /savepoint\(\)/.test((e as Error).message),
+      );
+      await assert.rejects(engine.begin((tx) => tx.execute("ROLLBACK")), ValidationError);
+      // A held connection may still do both.
+      const c = await engine.connect();
+      try {
+        await c.execute("BEGIN");
+        await c.execute("ROLLBACK");
+      } finally {
+        await c.release();
+      }
+    });
+  });
+}
