@@ -396,7 +396,6 @@ describe("IRIS SELECT", () => {
       [{ small: [1, 2, 3] }, `"small" = TO_VECTOR($1, float)`, ["[1,2,3]"]],
       [{ or: [{ n32: 1 }, { title: "b" }] }, `("n32" = $1 OR "title" = $2)`, [1, "b"]],
       [{ and: [{ n32: { gt: 1 } }, { n32: { lt: 5 } }] }, `("n32" > $1 AND "n32" < $2)`, [1, 5]],
-      [{ or: [] }, `1 = 0`, []],
       [
         {
           title: "a",
