@@ -26,7 +26,14 @@ import {
   QueryTimeoutError,
   TransactionRolledBackError,
 } from "./errors.ts";
-import { closedError, type EngineContext, Executor, refuseControl } from "./executor.ts";
+import {
+  closedError,
+  type EngineContext,
+  Executor,
+  type QueryInput,
+  refuseControl,
+  type StreamOptions,
+} from "./executor.ts";
 import type { Result, Row } from "./result.ts";
 
 /** A savepoint whose function is running. */
@@ -92,6 +99,17 @@ export class Transaction extends Executor {
       return Promise.reject(error);
     }
     return this.#track(super.run<R>(text, params, signal, prepare));
+  }
+
+  override async *stream<R = Row>(query: QueryInput, params?: unknown, options?: StreamOptions): AsyncGenerator<R[]> {
+    await this.#whenFree();
+    const depth = this.#open.length;
+    try {
+      yield* super.stream<R>(query, params, options);
+    } catch (error) {
+      this.#noteFailure(error, depth);
+      throw error;
+    }
   }
 
   /**

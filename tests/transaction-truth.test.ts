@@ -125,6 +125,20 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await ids(), [4]);
     });
 
+    it("a failed stream() inside the transaction counts as a failure too", async () => {
+      await clear();
+      await assert.rejects(
+        engine.session(async (s) => {
+          await s.insert(items, { id: 1, label: "a" });
+          await assert.rejects(async () => {
+            for await (const _ of s.stream(`SELECT * FROM "${items.name}_missing"`)) break;
+          });
+        }),
+        (e: unknown) => e instanceof TransactionRolledBackError && e.scope === "transaction",
+      );
+      assert.deepEqual(await ids(), []);
+    });
+
     it("a failure inside a savepoint that rolled back does not stop the commit", async () => {
       await clear();
       await engine.session(async (s) => {
