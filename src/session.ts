@@ -294,7 +294,8 @@ export class Session {
       clean = true;
     } catch (error) {
       // A refused commit rolled back; a COMMIT that failed on the wire leaves the state unknown.
-      clean = error instanceof TransactionRolledBackError && error.scope === "transaction" && !("rollbackError" in error);
+      clean = error instanceof TransactionRolledBackError && error.scope === "transaction" &&
+        !("rollbackError" in error);
       throw error;
     } finally {
       await this.#finish(!clean);
