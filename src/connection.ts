@@ -28,11 +28,16 @@ export class Connection extends Executor {
     return inTransaction(this.ctx, this.#conn, fn, options);
   }
 
-  /** Give the connection back to the pool. Safe to call twice. */
+  /**
+   * Give the connection back to the pool, rolled back if a transaction is still open
+   * and with its session settings reset (SET, temporary tables...): its next user
+   * gets a connection as fresh as a new one. Safe to call twice.
+   */
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
-    await this.#conn.release();
+    // Raw statements ran here: irisql cannot tell what session state they left.
+    await this.#conn.release(false, this.ctx.dialect.sessionResetSql);
   }
 
   close(): Promise<void> {

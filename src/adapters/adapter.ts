@@ -78,8 +78,16 @@ export interface ReservedConnection extends Runner {
     statements: readonly { text: string; params: readonly unknown[] }[],
     options?: RunOptions,
   ): Promise<RawResult[]>;
-  /** Give the connection back. `broken` drops it instead of reusing it. */
-  release(broken?: boolean): Promise<void>;
+  /**
+   * Give the connection back, clean or not at all: one left inside a transaction
+   * (status 'T' or 'E', however it got there) is rolled back first, so it cannot
+   * swallow its next user's autocommit writes. `resetSql` (the dialect's
+   * `sessionResetSql`) also undoes session settings, for holders that ran raw
+   * statements irisql cannot vouch for (connect()). A connection whose state
+   * cannot be known or restored is dropped instead; `broken` drops it outright.
+   * Idle after irisql's own COMMIT/ROLLBACK and no `resetSql`: nothing is sent.
+   */
+  release(broken?: boolean, resetSql?: string | null): Promise<void>;
 }
 
 export interface PoolStats {
@@ -95,8 +103,17 @@ export interface Adapter extends Runner {
   readonly kind: "postgresjs" | "pglite";
   reserve(options?: { signal?: AbortSignal }): Promise<ReservedConnection>;
   stats(): PoolStats;
+  /**
+   * Refuse nothing already accepted: statements in flight, queued or waiting for a
+   * first connection finish, and held connections may be released, for up to
+   * DISPOSE_GRACE_MS; then whatever is left is closed. Resolves once all is closed.
+   * (The engine refuses new work from the moment dispose() is called.)
+   */
   close(): Promise<void>;
 }
+
+/** How long dispose() lets accepted work and held connections finish before closing them (ms). */
+export const DISPOSE_GRACE_MS = 5000;
 
 /** What every adapter receives from the engine. */
 export interface AdapterContext {

@@ -7,11 +7,18 @@
  * the usual cause being a query on the engine issued inside `begin()` instead
  * of on the transaction object.
  */
-import { DriverMissingError, type IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
+import {
+  ConnectionError,
+  DriverMissingError,
+  type IrisqlError,
+  PoolTimeoutError,
+  QueryCancelledError,
+} from "../errors.ts";
 import {
   type Adapter,
   type AdapterContext,
   type ColumnInfo,
+  DISPOSE_GRACE_MS,
   type PoolStats,
   type RawResult,
   type Reply,
@@ -41,6 +48,8 @@ interface PGliteLike {
   exec(text: string, options?: Record<string, unknown>): Promise<PGliteResults[]>;
   close(): Promise<void>;
   waitReady: Promise<void>;
+  /** Since PGlite 0.2; without it a released connection is always rolled back. */
+  isInTransaction?(): boolean;
 }
 
 /** A FIFO lock: one holder at a time, waiters served in order. */
@@ -116,11 +125,16 @@ export class PGliteAdapter implements Adapter {
   #config: PGliteConfig;
   #db: Promise<PGliteLike> | undefined;
   #queue = new Queue();
+  #closing: Promise<void> | undefined;
+  /** Closed for good: whatever reaches the adapter now fails. */
   #closed = false;
+  /** The startup settings as SQL, applied again after a session reset (RESET ALL undoes SET). */
+  readonly #settingsSql: string;
 
   constructor(config: PGliteConfig, ctx: AdapterContext) {
     this.#config = config;
     this.#ctx = ctx;
+    this.#settingsSql = settingsSql(config.settings);
   }
 
   /** @internal The PGlite instance itself (benchmarks compare against it on the same data). */
@@ -130,7 +144,8 @@ export class PGliteAdapter implements Adapter {
 
   /** Open the database on first use (so createEngine stays synchronous). */
   #open(): Promise<PGliteLike> {
-    this.#db ??= openPGlite(this.#config);
+    if (this.#closed) return Promise.reject(ended());
+    this.#db ??= openPGlite(this.#config, this.#settingsSql);
     return this.#db;
   }
 
@@ -145,8 +160,12 @@ export class PGliteAdapter implements Adapter {
     const db = await this.#open();
     const release = await this.#acquire(options.signal);
     try {
+      if (this.#closed) throw ended();
       return await query(db, text, params, options, this.#fail);
     } finally {
+      // A pooled statement that left the one connection in a transaction (a script ending in
+      // BEGIN) would have everyone after it join that transaction: roll it back now.
+      if (!this.#closed && db.isInTransaction?.()) await db.exec("ROLLBACK").catch(() => {});
       release();
     }
   }
@@ -168,11 +187,11 @@ export class PGliteAdapter implements Adapter {
   async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
     const db = await this.#open();
     const release = await this.#acquire(options.signal, true);
-    return new PGliteReserved(db, release, this.#fail);
+    return new PGliteReserved(db, release, this.#fail, () => this.#closed, this.#settingsSql);
   }
 
   #acquire(signal?: AbortSignal, reservation = false): Promise<() => void> {
-    if (this.#closed) return Promise.reject(new QueryCancelledError("The engine was disposed"));
+    if (this.#closed) return Promise.reject(ended());
     if (signal?.aborted) return Promise.reject(new QueryCancelledError("The query was cancelled by its AbortSignal"));
     const ms = this.#ctx.acquireTimeout;
     return this.#queue.acquire(ms, signal, () =>
@@ -208,16 +227,38 @@ export class PGliteAdapter implements Adapter {
     return { max: 1, reserved: this.#queue.held ? 1 : 0, waiting: this.#queue.waiting };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /**
+   * Work accepted before dispose() finishes: statements already queued (also those still
+   * waiting for the database to open) run first, the queue being first come first served.
+   * A reservation holding the connection gets until DISPOSE_GRACE_MS; then the database
+   * closes under it. The engine refuses new work meanwhile.
+   */
+  async #shutdown(): Promise<void> {
+    const opening = this.#db;
+    if (!opening) {
+      this.#closed = true;
+      return;
+    }
+    // Awaited after the statements that are waiting for it: they queue first.
+    const db = await opening.catch(() => undefined);
+    const giveUp = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = () => {
+      // A statement runs to its end (it cannot be interrupted); a reservation is not waited for longer.
+      if (this.#queue.held && !this.#queue.heldByReservation) timer = setTimeout(check, 10);
+      else giveUp.abort();
+    };
+    timer = setTimeout(check, DISPOSE_GRACE_MS);
+    const release = await this.#queue.acquire(0, giveUp.signal).catch(() => undefined);
+    clearTimeout(timer);
     this.#closed = true;
-    if (!this.#db) return;
-    // Let running work finish, but do not wait forever for a connection someone never released.
-    const release = await this.#queue.acquire(5000, undefined, () => new PoolTimeoutError("dispose")).catch(() =>
-      undefined
-    );
     try {
-      await (await this.#db).close();
+      await db?.close();
     } finally {
       release?.();
     }
@@ -228,17 +269,29 @@ class PGliteReserved implements ReservedConnection {
   #db: PGliteLike;
   #release: (() => void) | undefined;
   #fail: (e: unknown, sql: string) => IrisqlError;
+  #closed: () => boolean;
+  #settingsSql: string;
 
-  constructor(db: PGliteLike, release: () => void, fail: (e: unknown, sql: string) => IrisqlError) {
+  constructor(
+    db: PGliteLike,
+    release: () => void,
+    fail: (e: unknown, sql: string) => IrisqlError,
+    closed: () => boolean,
+    settingsSql: string,
+  ) {
     this.#db = db;
     this.#release = release;
     this.#fail = fail;
+    this.#closed = closed;
+    this.#settingsSql = settingsSql;
   }
 
   run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    return replyTo(query(this.#db, text, params, options, this.#fail), reply);
+    // Held past dispose()'s grace period: the database closed under it.
+    const answer = this.#closed() ? Promise.reject(ended()) : query(this.#db, text, params, options, this.#fail);
+    return replyTo(answer, reply);
   }
 
   async *stream(
@@ -265,12 +318,45 @@ class PGliteReserved implements ReservedConnection {
     return out;
   }
 
-  release(): Promise<void> {
+  /**
+   * The one connection goes to the next caller as a new one would be: not in a transaction
+   * (however it got there) and, after raw statements (resetSql), with settings reset and the
+   * startup settings applied again. It cannot be dropped, so if that fails it is at least
+   * rolled back.
+   */
+  async release(_broken?: boolean, resetSql?: string | null): Promise<void> {
     const release = this.#release;
+    if (!release) return;
     this.#release = undefined;
-    release?.();
-    return Promise.resolve();
+    try {
+      if (this.#closed()) return;
+      const db = this.#db;
+      // Without isInTransaction (old PGlite), always roll back: in process it costs little.
+      const open = db.isInTransaction?.() ?? true;
+      if (!open && !resetSql) return;
+      const reset = resetSql ? `${resetSql}; ${this.#settingsSql}` : "";
+      try {
+        await db.exec(open ? `ROLLBACK; ${reset}` : reset);
+      } catch {
+        if (db.isInTransaction?.() ?? true) await db.exec("ROLLBACK").catch(() => {});
+      }
+    } finally {
+      release();
+    }
   }
+}
+
+/** For work that reaches the adapter after dispose() closed it; the network adapter says the same. */
+function ended(): ConnectionError {
+  return new ConnectionError("Could not use the PGlite database: the engine was disposed [CONNECTION_ENDED]", {
+    code: "CONNECTION_ENDED",
+  });
+}
+
+function settingsSql(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
+    .join(" ");
 }
 
 async function query(
@@ -324,7 +410,7 @@ function columnsOf(fields: { name: string; dataTypeID: number }[]): ColumnInfo[]
   return list;
 }
 
-async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
+async function openPGlite(config: PGliteConfig, settings: string): Promise<PGliteLike> {
   const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
     "@electric-sql/pglite",
     "The pglite: URL scheme",
@@ -342,9 +428,6 @@ async function openPGlite(config: PGliteConfig): Promise<PGliteLike> {
     });
   const db = new PGlite({ dataDir: config.dataDir, extensions: vector ? { vector } : {}, parsers: PARSERS });
   await db.waitReady;
-  const settings = Object.entries(config.settings)
-    .map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}';`)
-    .join(" ");
   await db.exec(`${vector ? "CREATE EXTENSION IF NOT EXISTS vector; " : ""}${settings}`);
   return db;
 }

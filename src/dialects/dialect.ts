@@ -56,6 +56,12 @@ export interface Dialect extends CompileTarget {
   rollbackToSavepointSql(name: string): string;
   /** null where the server has no RELEASE SAVEPOINT (IRIS). */
   releaseSavepointSql(name: string): string | null;
+  /**
+   * Undo what raw statements may have left on a connection (SET, temporary tables,
+   * LISTEN, advisory locks...) before it serves someone else, keeping its prepared
+   * statements. null where statements leave no such state on the connection.
+   */
+  readonly sessionResetSql: string | null;
 
   /** Rows affected by a DML command, or null where the server cannot say. */
   rowCount(command: string, count: number | null): number | null;

@@ -178,6 +178,9 @@ export const irisDialect: Dialect = {
   savepointSql: (name) => "SAVEPOINT " + savepointName(name),
   rollbackToSavepointSql: (name) => "ROLLBACK TO SAVEPOINT " + savepointName(name),
   releaseSavepointSql: () => null,
+  // iris-pgwire acknowledges SET/RESET without passing them to IRIS, and IRIS work runs on
+  // processes shared by all its clients: a wire connection holds no settings to undo.
+  sessionResetSql: null,
 
   rowCount(command, count) {
     return /^(INSERT|UPDATE|DELETE|MERGE)/i.test(command) ? null : count;

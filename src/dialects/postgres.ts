@@ -133,6 +133,10 @@ export const postgresDialect: Dialect = {
   savepointSql: (name) => "SAVEPOINT " + quoteIdent(name),
   rollbackToSavepointSql: (name) => "ROLLBACK TO SAVEPOINT " + quoteIdent(name),
   releaseSavepointSql: (name) => "RELEASE SAVEPOINT " + quoteIdent(name),
+  // DISCARD ALL without DEALLOCATE ALL (and DISCARD PLANS): the driver's prepared statements stay valid.
+  // RESET ALL returns settings to the connection's startup values (TimeZone=UTC...).
+  sessionResetSql: "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; " +
+    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES",
 
   rowCount(_command, count) {
     return count;
