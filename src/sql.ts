@@ -59,17 +59,96 @@ export function compileInto(
         'A plain string query takes no parameters; use text(":name") or the sql`...` template to bind values',
       );
     }
-    return query;
+    return nonEmpty(query);
   }
-  if (isCompilable(query)) return query[COMPILE](target, params, into);
+  if (isCompilable(query)) return nonEmpty(query[COMPILE](target, params, into));
   if (typeof query === "object" && query !== null && typeof (query as CompiledQuery).text === "string") {
     const given = (query as CompiledQuery).params;
     if (given) { for (const v of given) into.push(v); }
-    return (query as CompiledQuery).text;
+    return nonEmpty((query as CompiledQuery).text);
   }
   throw new ValidationError(
     `Cannot execute ${describe(query)}: expected a string, text(), sql\`...\` or { text, params }`,
   );
+}
+
+/**
+ * The text, unless it holds no statement: only blanks, comments or ";".
+ * PostgreSQL answers such text with an empty result, but iris-pgwire never
+ * answers it at all, so it is refused on every dialect. Cheap for real SQL:
+ * the walk stops at the first character that is not a blank or a comment.
+ */
+function nonEmpty(text: string): string {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 59 /* ; */ || (c >= 9 && c <= 13)) i++;
+    else if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
+      const nl = text.indexOf("\n", i + 2);
+      i = nl < 0 ? n : nl + 1;
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (text.charCodeAt(i) === 47 && text.charCodeAt(i + 1) === 42) (depth++, i += 2);
+        else if (text.charCodeAt(i) === 42 && text.charCodeAt(i + 1) === 47) (depth--, i += 2);
+        else i++;
+      }
+    } else return text;
+  }
+  throw new ValidationError(
+    "Refusing to send an empty statement (only blanks, comments or semicolons): iris-pgwire never answers one",
+  );
+}
+
+/**
+ * Raw parameters (text(), sql`...`) have no column type to convert them, so
+ * only values with one plain SQL meaning pass: string, finite number, bigint,
+ * boolean, null, a valid Date, Uint8Array (bytea), and arrays of those.
+ * Everything else would reach the server as something the caller did not
+ * mean ("() => 1", "[object Object]", NaN as NULL) and is a ValidationError.
+ * NaN and ±Infinity are refused too: to store them in a float column, pass
+ * the strings "NaN" / "Infinity". JSON is passed as JSON.stringify(value).
+ */
+export function checkParam(value: unknown, name: string): void {
+  const why = paramProblem(value, "");
+  if (why !== undefined) throw new ValidationError(`Cannot bind parameter ${name}: ${why}`);
+}
+
+function paramProblem(value: unknown, path: string): string | undefined {
+  switch (typeof value) {
+    case "string":
+    case "bigint":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(value)
+        ? undefined
+        : `${path ? "element " + path + " is " : ""}${value} has no portable SQL form; ` +
+          'pass the string "NaN", "Infinity" or "-Infinity" to mean the float value';
+    case "object": {
+      if (value === null || value instanceof Uint8Array) return undefined;
+      if (value instanceof Date) {
+        return Number.isNaN(value.getTime()) ? `${path ? "element " + path + " is " : ""}an invalid Date` : undefined;
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const why = paramProblem(value[i], `${path}[${i}]`);
+          if (why !== undefined) return why;
+        }
+        return undefined;
+      }
+      return `${path ? "element " + path + " is " : ""}an object, which has no SQL meaning; ` +
+        "pass JSON as JSON.stringify(value) (and cast it: ::jsonb), or a string, number, bigint, boolean, " +
+        "null, Date, Uint8Array or an array of those";
+    }
+    default:
+      return `${path ? "element " + path + " is " : ""}${
+        value === undefined ? "undefined (use null for NULL)" : "a " + typeof value
+      }, which has no SQL meaning; ` +
+        "pass a string, number, bigint, boolean, null, Date, Uint8Array or an array of those";
+  }
 }
 
 function describe(x: unknown): string {
@@ -126,20 +205,34 @@ export class TextQuery implements Compilable {
 
   [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string {
     const { text, order } = this.layout(target.paramStyle);
-    if (order.length === 0) return text;
-    const values = (params ?? {}) as Record<string, unknown>;
-    if (typeof values !== "object" || Array.isArray(values)) {
+    if (params === undefined || params === null) {
+      if (order.length === 0) return text;
+      params = {};
+    }
+    if (typeof params !== "object" || Array.isArray(params)) {
       throw new ValidationError(
-        `text() parameters must be an object keyed by name (${order.map((n) => ":" + n).join(", ")})`,
+        `text() parameters must be an object keyed by name (${order.map((n) => ":" + n).join(", ") || "none"})`,
       );
     }
+    const values = params as Record<string, unknown>;
     const base = into.length;
+    // Own properties only: `:constructor` must not find Object.prototype.constructor.
     for (const name of order) {
-      const v = values[name];
+      const v = Object.hasOwn(values, name) ? values[name] : undefined;
       if (v === undefined) {
         throw new ValidationError(`Missing value for parameter :${name}`);
       }
+      checkParam(v, ":" + name);
       into.push(v);
+    }
+    // A key the text does not use is most likely a typo of one it does.
+    const unused = Object.keys(values).filter((k) => !this.names.includes(k));
+    if (unused.length > 0) {
+      throw new ValidationError(
+        `Parameters not used by the statement: ${unused.join(", ")}; it uses ${
+          this.names.map((n) => ":" + n).join(", ") || "no parameters"
+        }`,
+      );
     }
     return base === 0 ? text : renumber(text, base);
   }
@@ -323,7 +416,11 @@ export class SqlFragment implements Compilable {
     let out = this.strings[0];
     for (let i = 0; i < this.values.length; i++) {
       const v = this.values[i];
-      out += isCompilable(v) ? v[COMPILE](target, undefined, into) : "$" + into.push(v);
+      if (isCompilable(v)) out += v[COMPILE](target, undefined, into);
+      else {
+        checkParam(v, "$" + (into.length + 1));
+        out += "$" + into.push(v);
+      }
       out += this.strings[i + 1];
     }
     return out;
