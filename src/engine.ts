@@ -45,9 +45,6 @@ export class Engine extends Executor {
       dialect: config.dialect,
       config,
       counters: { queries: 0, errors: 0 },
-      clientTimeout: config.dialect.wire.serverStatementTimeout || config.target.kind === "pglite"
-        ? 0
-        : config.statementTimeout,
     };
     const adapter = makeAdapter(config);
     super(ctx, adapter);
@@ -226,5 +223,9 @@ function makeAdapter(config: ResolvedConfig): Adapter {
       application_name: config.applicationName,
       ...(config.dialect.name === "postgres" ? settings : {}),
     },
+    // The adapter gives up on an unanswered statement a while after this (where the server has no
+    // statement_timeout of its own, at it): one client-side mechanism for every network dialect.
+    statementTimeout: config.statementTimeout,
+    serverTimeout: wire.serverStatementTimeout,
   }, ctx);
 }

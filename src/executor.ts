@@ -3,16 +3,11 @@
  * connection), time, count, report to onQuery, and wrap the answer in a
  * Result. Engine, Connection, Transaction and Session all run through here.
  */
-import { type RawResult, type Reply, replyTo, type Runner, type RunOptions } from "./adapters/adapter.ts";
+import type { RawResult, Reply, Runner, RunOptions } from "./adapters/adapter.ts";
 import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Dialect } from "./dialects/dialect.ts";
-import {
-  QueryCancelledError,
-  QueryTimeoutError,
-  SessionClosedError,
-  ValidationError,
-} from "./errors.ts";
+import { SessionClosedError, ValidationError } from "./errors.ts";
 import { Result, type Row } from "./result.ts";
 import { type Compilable, compile, type CompiledQuery, compileInto } from "./sql.ts";
 
@@ -33,8 +28,6 @@ export interface EngineContext {
   readonly dialect: Dialect;
   readonly config: ResolvedConfig;
   readonly counters: { queries: number; errors: number };
-  /** Client-side statement timeout, where the server has none (ms, 0 = off). */
-  readonly clientTimeout: number;
 }
 
 export class Executor {
@@ -80,37 +73,9 @@ export class Executor {
     const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
     const outcome = new Outcome<R>(this.ctx, text, params);
     try {
-      if (this.ctx.clientTimeout > 0) return replyTo(this.#runTimed(text, params, opts), outcome) as Promise<Result<R>>;
       return this.runner.run(text, params, opts, outcome);
     } catch (error) {
       return outcome.fail(error);
-    }
-  }
-
-  /** Servers without statement_timeout (IRIS): cancel from the client and say it was a timeout. */
-  async #runTimed(text: string, params: readonly unknown[], opts: RunOptions): Promise<RawResult> {
-    const ms = this.ctx.clientTimeout;
-    const controller = new AbortController();
-    const outer = opts.signal;
-    const forward = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", forward, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, ms);
-    try {
-      return await this.runner.run(text, params, { ...opts, signal: controller.signal });
-    } catch (error) {
-      if (timedOut && error instanceof QueryCancelledError) {
-        throw new QueryTimeoutError(`The statement ran longer than statementTimeout (${ms} ms) and was cancelled`, {
-          cause: error,
-        });
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener("abort", forward);
     }
   }
 

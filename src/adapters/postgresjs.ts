@@ -6,7 +6,7 @@
  */
 import net from "node:net";
 import postgres from "postgres";
-import { ConnectionError, IrisqlError, PoolTimeoutError, QueryCancelledError } from "../errors.ts";
+import { ConnectionError, IrisqlError, PoolTimeoutError, QueryCancelledError, QueryTimeoutError } from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
@@ -18,6 +18,7 @@ import type {
   RunOptions,
 } from "./adapter.ts";
 import { connectionClosed, type Link, LinkPool, type Waiter } from "./postgresjs-pool.ts";
+import { now } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PostgresJsConfig {
@@ -41,6 +42,10 @@ export interface PostgresJsConfig {
   pipeline: number;
   /** Startup parameters (application_name, TimeZone, statement_timeout...). */
   connection: Record<string, string>;
+  /** ms; 0 = none. */
+  statementTimeout: number;
+  /** The server enforces statementTimeout itself (PostgreSQL; not IRIS). */
+  serverTimeout: boolean;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -123,12 +128,34 @@ export class PostgresJsAdapter implements Adapter {
       ),
     };
     const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
+    // Without a statementTimeout nothing is given up. Where the server enforces it, the client
+    // waits a margin longer for the server's own error (it reports the timeout better); beyond
+    // that the server or the network is not answering. Where it does not (IRIS), the client ends it.
+    const timeout = config.statementTimeout;
+    const margin = config.serverTimeout ? Math.max(1000, Math.round(timeout / 2)) : 0;
+    const deadline = timeout > 0 ? timeout + margin : 0;
+    const where = `${config.host}:${config.port}`;
     this.#pool = new LinkPool({
       max: config.max,
       pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
       idleTimeout: config.idleTimeout,
       maxLifetime: config.maxLifetime,
+      deadline,
+      deadlineError: () =>
+        new QueryTimeoutError(
+          config.serverTimeout
+            ? `No answer from the server at ${where} within ${deadline} ms (statementTimeout ${timeout} ms plus ` +
+              `${margin} ms for the server's own timeout to arrive); the statement's connection was closed`
+            : `The statement ran longer than statementTimeout (${timeout} ms); it was cancelled and its connection closed`,
+        ),
+      abandonedError: () =>
+        new ConnectionError(
+          `Could not use the database connection to ${where}: closed because a statement on it got no answer ` +
+            `within ${deadline} ms [CONNECTION_DESTROYED]`,
+          { host: config.host, port: config.port, code: "CONNECTION_DESTROYED" },
+        ),
+      cancel: (state) => sendCancel(config.host, config.port, state, config.connectTimeout),
       // The driver's own limit above ours: it must never park a link as "full" with a private queue.
       // deno-lint-ignore no-explicit-any
       open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, max_pipeline: config.pipeline + 1, ...hooks }),
@@ -462,16 +489,17 @@ function send<T>(
   } catch (error) {
     return sendFailed(error, link, pool, pooled, text, options, fail, reply);
   }
+  if (link.pending.length === 0) link.headSince = now();
   link.pending.push(query);
   const answer = options.signal ? withSignal(query, options.signal) : query;
   return answer.then((result: Sql) => {
-    link.pending.remove(query);
+    settled(link, query);
     link.ready = true;
     if (pooled) pool.done(link);
     const raw = toRaw(result);
     return reply ? reply.ok(raw) : raw;
   }, (error: unknown) => {
-    link.pending.remove(query);
+    settled(link, query);
     const e = error instanceof IrisqlError ? error : fail(error, text);
     if (pooled && query.state == null && e instanceof ConnectionError && unsentMayMove(link, pool, options, tries)) {
       pool.drop(link);
@@ -480,6 +508,39 @@ function send<T>(
     }
     return sendFailed(e, link, pool, pooled, text, options, fail, reply);
   });
+}
+
+/** `query` left the link: the next one in line starts to run (the deadline's clock). */
+function settled(link: Link, query: PendingQuery): void {
+  if (link.pending.first === query) {
+    link.pending.shift();
+    link.headSince = now();
+  } else {
+    link.pending.remove(query);
+  }
+}
+
+/**
+ * A CancelRequest on a connection of its own: PostgreSQL stops whatever the backend
+ * `state` names is running. Best effort; nothing waits for it.
+ */
+function sendCancel(
+  host: string,
+  port: number,
+  state: { pid: number | null; secret: number | null },
+  connectTimeout: number,
+): void {
+  if (state.pid === null || state.secret === null) return;
+  const message = new Uint8Array(16);
+  const view = new DataView(message.buffer);
+  view.setInt32(0, 16);
+  view.setInt32(4, 80877102);
+  view.setInt32(8, state.pid);
+  view.setInt32(12, state.secret);
+  const socket = net.connect({ host, port });
+  socket.on("error", () => {});
+  socket.setTimeout(connectTimeout > 0 ? connectTimeout : 10_000, () => socket.destroy());
+  socket.end(message);
 }
 
 /**
