@@ -17,8 +17,15 @@ const INT_RANGE: Record<string, [number, number]> = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DATE = /^(\d{4})-(\d\d)-(\d\d)/;
+const DATE_ONLY = /^(\d{4})-(\d\d)-(\d\d)$/;
+/** ISO 8601 date, optional time (minutes at least), optional zone; a space may stand for the T. */
+const INSTANT =
+  /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?$/;
 const MS_PER_DAY = 86_400_000;
 const Y2K = Date.UTC(2000, 0, 1);
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const MIN_TIME = calendarTime(1, 1, 1)!;
+const MAX_TIME = calendarTime(9999, 12, 31)! + MS_PER_DAY - 1;
 
 /** Canonical value for a column, or a ValidationError naming `where` ("docs.title"). */
 export function normalize(spec: ColumnSpec, value: unknown, where: string): unknown {
@@ -50,8 +57,14 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
       return value;
     }
     case "double":
-      if (typeof value !== "number" || Number.isNaN(value)) {
-        throw new ValidationError(`${where} must be a number, got ${show(value)}`);
+      // NaN and the infinities have no common spelling (IRIS stores none by default, and iris-pgwire
+      // reads "Infinity" back as text it cannot parse); the drivers send -0 as "0". All are refused,
+      // the same on every server, rather than stored as something else.
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw new ValidationError(`${where} must be a finite number (not NaN or ±Infinity), got ${show(value)}`);
+      }
+      if (Object.is(value, -0)) {
+        throw new ValidationError(`${where} is -0, which is stored as 0 on some servers; pass 0`);
       }
       return value;
     case "numeric": {
@@ -75,22 +88,32 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
       return value;
     case "date": {
       if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new ValidationError(`${where} is an invalid Date`);
+        if (!inRange(value)) {
+          throw new ValidationError(`${where} must be a Date in years 0001-9999, got ${show(value)}`);
+        }
         return value.toISOString().slice(0, 10);
       }
-      if (typeof value !== "string" || !/^\d{4}-\d\d-\d\d$/.test(value) || Number.isNaN(Date.parse(value))) {
-        throw new ValidationError(`${where} must be a "YYYY-MM-DD" string or a Date, got ${show(value)}`);
+      const m = typeof value === "string" ? DATE_ONLY.exec(value) : null;
+      if (!m || calendarTime(+m[1], +m[2], +m[3]) === undefined) {
+        throw new ValidationError(
+          `${where} must be a calendar day as "YYYY-MM-DD" (years 0001-9999) or a Date, got ${show(value)}`,
+        );
       }
       return value;
     }
     case "timestamp": {
       const d = value instanceof Date
         ? value
-        : typeof value === "string" || typeof value === "number"
+        : typeof value === "number"
         ? new Date(value)
-        : null;
-      if (!d || Number.isNaN(d.getTime())) {
-        throw new ValidationError(`${where} must be a Date (or an ISO 8601 string), got ${show(value)}`);
+        : typeof value === "string"
+        ? parseInstant(value)
+        : undefined;
+      if (!d || !inRange(d)) {
+        throw new ValidationError(
+          `${where} must be a Date or an ISO 8601 string (without a zone it is UTC) in years 0001-9999, ` +
+            `got ${show(value)}`,
+        );
       }
       return d;
     }
@@ -124,8 +147,9 @@ export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unk
   switch (spec.kind) {
     case "integer":
     case "smallint":
-    case "double":
       return typeof raw === "number" ? raw : Number(raw);
+    case "double":
+      return typeof raw === "number" ? raw : readDouble(String(raw));
     case "bigint": {
       if (spec.bigintMode === "bigint") return typeof raw === "bigint" ? raw : BigInt(String(raw).replace(/\.0+$/, ""));
       const n = typeof raw === "number" ? raw : Number(raw);
@@ -164,6 +188,18 @@ export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unk
   }
 }
 
+/** iris-pgwire sends doubles as Python text: "inf", "-inf" and "nan" for what Number() reads as NaN. */
+function readDouble(text: string): number {
+  const n = Number(text);
+  if (!Number.isNaN(n)) return n;
+  const t = text.trim().toLowerCase();
+  return t === "inf" || t === "+inf" || t === "infinity"
+    ? Infinity
+    : t === "-inf" || t === "-infinity"
+    ? -Infinity
+    : NaN;
+}
+
 /** Dates arrive as "YYYY-MM-DD", a Date, or (iris-pgwire) a day count since 2000-01-01. */
 function decodeDate(raw: unknown): string {
   if (raw instanceof Date) return raw.toISOString().slice(0, 10);
@@ -172,6 +208,47 @@ function decodeDate(raw: unknown): string {
   }
   const m = DATE.exec(String(raw));
   return m ? m[0] : String(raw);
+}
+
+/**
+ * Milliseconds since the epoch of a UTC wall-clock time, or undefined when it is
+ * not on the calendar (Feb 29 of a common year, 24:00, month 13, year 0). Date.parse
+ * rolls "2023-02-31" over into March, and Date.UTC maps years 0-99 to 1900-1999.
+ */
+function calendarTime(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number | undefined {
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const monthDays = mo === 2 && leap ? 29 : MONTH_DAYS[mo - 1];
+  if (y < 1 || y > 9999 || !monthDays || d < 1 || d > monthDays || h > 23 || mi > 59 || s > 59) return undefined;
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s, ms);
+  return t.getTime();
+}
+
+/**
+ * An ISO 8601 timestamp string as an instant. Without a zone it is UTC, the way
+ * irisql reads timestamps back, so the machine's time zone never matters.
+ */
+function parseInstant(text: string): Date | undefined {
+  const m = INSTANT.exec(text.trim());
+  if (!m) return undefined;
+  const ms = m[7] ? Number((m[7] + "00").slice(0, 3)) : 0;
+  let t = calendarTime(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), ms);
+  if (t === undefined) return undefined;
+  const zone = m[8];
+  if (zone && zone !== "Z" && zone !== "z") {
+    const digits = zone.slice(1).replace(":", "");
+    const hours = Number(digits.slice(0, 2)), minutes = Number(digits.slice(2) || 0);
+    if (hours > 23 || minutes > 59) return undefined;
+    t -= (zone[0] === "-" ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  return new Date(t);
+}
+
+/** Years 0001-9999: what both servers store and ISO text spells with four digits. */
+function inRange(d: Date): boolean {
+  const t = d.getTime();
+  return t >= MIN_TIME && t <= MAX_TIME;
 }
 
 function show(x: unknown): string {

@@ -75,7 +75,7 @@ function columnType(spec: ColumnSpec): string {
   }
 }
 
-/** IRIS has no time zones: timestamps travel as UTC wall-clock text. */
+/** IRIS has no time zones: a timestamp in DDL text is its UTC wall-clock time. */
 function utcText(d: Date): string {
   return d.toISOString().replace("T", " ").replace("Z", "");
 }
@@ -86,7 +86,9 @@ function encode(spec: ColumnSpec, value: unknown): unknown {
     case "boolean":
       return value ? 1 : 0;
     case "timestamp":
-      return utcText(value as Date);
+      // With its zone: where the server declares the parameter a timestamp, the driver re-reads
+      // the string with new Date(), which takes zone-less text as the machine's local time.
+      return (value as Date).toISOString();
     case "vector":
       return encodeVector(value as number[]);
     default:
@@ -95,7 +97,7 @@ function encode(spec: ColumnSpec, value: unknown): unknown {
 }
 
 function literal(spec: ColumnSpec, value: unknown): string {
-  const v = encode(spec, value);
+  const v = spec.kind === "timestamp" && value instanceof Date ? utcText(value) : encode(spec, value);
   if (v === null) return "NULL";
   if (typeof v === "number") return String(v);
   const text = String(v);

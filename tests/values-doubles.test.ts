@@ -1,0 +1,96 @@
+/**
+ * Double precision special values on PostgreSQL, PGlite and iris:// (the
+ * iris-pgwire EMULATOR; not IRIS). NaN, +Infinity, -Infinity and -0 cannot be
+ * stored the same way on every server (IRIS stores no NaN or infinity by
+ * default, iris-pgwire spells them "nan"/"inf", and the drivers send -0 as
+ * "0"), so irisql refuses them before sending anything, the same everywhere.
+ * Values other clients stored still read back as what they are.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { col, createEngine, type Engine, table, ValidationError } from "../mod.ts";
+import { decode } from "../src/codec.ts";
+import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
+import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+
+const nums = table(uniqueName("values_doubles"), {
+  id: col.integer().primaryKey(),
+  x: col.double(),
+});
+
+const SPECIAL: [string, number][] = [["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity], ["-0", -0]];
+const ORDINARY = [0, 1.5, -2.25e-308, 1.7976931348623157e308, 5e-324, -1e21, 0.1 + 0.2];
+
+let emu: IrisEmulator;
+const engines: [string, Engine][] = [];
+
+before(async () => {
+  emu = await startIrisEmulator();
+  engines.push(["postgres", createEngine(PG_URL)], ["pglite", createEngine(PGLITE_URL)], [
+    "iris",
+    createEngine(emu.url),
+  ]);
+  for (const [, engine] of engines) await engine.createAll([nums]);
+});
+
+after(async () => {
+  for (const [, engine] of engines) {
+    await engine.dropAll([nums]).catch(() => {});
+    await engine.dispose();
+  }
+  await emu?.close();
+});
+
+for (const name of ["postgres", "pglite", "iris"]) {
+  describe(`doubles on ${name}`, () => {
+    const engine = () => engines.find(([n]) => n === name)![1];
+
+    it("refuses NaN, ±Infinity and -0 in a row, an update and a where, naming the value", async () => {
+      for (const [label, x] of SPECIAL) {
+        await assert.rejects(
+          engine().session((s) => s.insert(nums, { id: 1, x })),
+          (e: unknown) => e instanceof ValidationError && e.message.includes(label === "-0" ? "-0" : "finite"),
+          `insert ${label}`,
+        );
+        await assert.rejects(
+          engine().session((s) => s.insertMany(nums, [{ id: 2, x: 1 }, { id: 3, x }])),
+          ValidationError,
+          `insertMany ${label}`,
+        );
+        await assert.rejects(
+          engine().session((s) => s.update(nums, { id: 1 }, { x })),
+          ValidationError,
+          `update ${label}`,
+        );
+        await assert.rejects(
+          engine().session((s) => s.find(nums, { where: { x } })),
+          ValidationError,
+          `where ${label}`,
+        );
+      }
+      assert.equal((await engine().session((s) => s.find(nums, {}))).length, 0, "nothing was stored");
+    });
+
+    it("round-trips ordinary doubles exactly, extremes and subnormals included", async () => {
+      let id = 100;
+      for (const x of ORDINARY) {
+        const row = await engine().session((s) => s.insert(nums, { id: ++id, x }));
+        assert.equal(row.x, x, `insert ${x}`);
+        assert.equal((await engine().session((s) => s.get(nums, id)))?.x, x, `get ${x}`);
+      }
+    });
+  });
+}
+
+describe("reading special values other clients stored", () => {
+  it("reads iris-pgwire's Python spellings and PostgreSQL's, not NaN for an infinity", () => {
+    const spec = nums.columns.x.spec;
+    assert.equal(decode(spec, "inf", false), Infinity);
+    assert.equal(decode(spec, "-inf", false), -Infinity);
+    assert.ok(Number.isNaN(decode(spec, "nan", false) as number));
+    assert.equal(decode(spec, "Infinity", false), Infinity);
+    assert.equal(decode(spec, "-Infinity", false), -Infinity);
+    assert.ok(Object.is(decode(spec, "-0.0", false), -0));
+    assert.equal(decode(spec, "1e+16", false), 1e16);
+  });
+});
