@@ -2,7 +2,7 @@
 // Runs a test suite on Node, Bun and Deno, one runtime after the other, and ends
 // with one line: "tests: N passed, M failed". Exit code 1 if anything failed.
 //
-//   node scripts/test.mjs [node|bun|deno ...] [--reliability] [--soak] [-- test files]
+//   node scripts/test.mjs [node|bun|deno ...] [--reliability] [--soak] [--tz=Zone] [-- test files]
 //
 // Without flags: every *.test.ts under tests/ except tests/fixtures and
 // tests/reliability (npm test).
@@ -12,6 +12,8 @@
 // password; a runtime whose output shows it counts one failed test, else one passed.
 // --soak (npm run soak): the reliability suite's long version (60 s of load, three
 // restarts, more rounds and inputs).
+// --tz=Zone (e.g. --tz=Asia/Kolkata): the runtimes run with TZ=Zone, so code that
+// reads or writes local time shows up (irisql must behave the same in every zone).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +26,18 @@ const dash = args.indexOf("--");
 const flags = dash < 0 ? args : args.slice(0, dash);
 const soak = flags.includes("--soak");
 const reliability = soak || flags.includes("--reliability");
+const tzFlag = flags.find((a) => a.startsWith("--tz="));
+const tz = tzFlag?.slice("--tz=".length);
+if (tzFlag !== undefined) {
+  // An unknown zone makes the runtimes fall back to UTC without a word: the pass would prove nothing.
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz || undefined });
+    if (!tz) throw new RangeError("empty");
+  } catch {
+    console.error(`--tz needs an IANA time zone, e.g. --tz=America/New_York; got ${JSON.stringify(tz)}`);
+    process.exit(2);
+  }
+}
 const runtimes = flags.filter((a) => a && !a.startsWith("--"));
 const files = dash >= 0
   ? args.slice(dash + 1)
@@ -81,9 +95,13 @@ function last(out, re) {
 function run(name, env) {
   const r = RUNNERS[name];
   return new Promise((resolve) => {
-    console.log(`\n=== ${name}${soak ? " (soak)" : ""}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
+    const label = `${name}${soak ? " (soak)" : ""}${tz ? ` (TZ=${tz})` : ""}`;
+    console.log(`\n=== ${label}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
     const started = Date.now();
-    const child = spawn(r.cmd, r.args, { cwd: root, env: { ...process.env, ...env, NO_COLOR: "1" } });
+    const child = spawn(r.cmd, r.args, {
+      cwd: root,
+      env: { ...process.env, ...env, ...(tz ? { TZ: tz } : {}), NO_COLOR: "1" },
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d, process.stdout.write(d)));
     child.stderr.on("data", (d) => (out += d, process.stderr.write(d)));
