@@ -1,5 +1,5 @@
 /**
- * The six benchmark cases. Each pairs the raw driver form (the baseline, as a
+ * The seven benchmark cases. Each pairs the raw driver form (the baseline, as a
  * careful user writes it: tagged templates, prepared statements, the same
  * pool size, the same server) with the irisql form of the same work. A case
  * opens fresh clients per epoch (`open`); the sampler alternates contenders.
@@ -13,6 +13,7 @@ import {
   idSequence,
   irisqlPostgres,
   items,
+  PG_URL,
   queryVector,
   rawPostgres,
   type RawSql,
@@ -387,4 +388,64 @@ const case6: BenchCase = {
   },
 };
 
-export const CASES: BenchCase[] = [control, case1, case2, case3, case4, case5, case6];
+// --- 7. fast statements while a slow one runs ------------------------------------------
+
+const SLOW_S = 0.5;
+const FAST = 40;
+
+/**
+ * Pool of 4, one pg_sleep(0.5) running for 100 ms already, then 40 concurrent one-row
+ * SELECTs: the time until the last of them answers (their p100), against the slow
+ * statement's own time. Pipelining behind the slow statement would make the fast ones
+ * wait for it (ratio near 0.8). postgres.js's own pool is shown for information.
+ */
+const case7: BenchCase = {
+  id: "7",
+  plan: { epochs: 4, rounds: 2, samples: 3, warmup: 1 },
+  title: `${FAST} fast statements while one slow one runs (pool of 4): their p100 ÷ the slow one's time`,
+  metric: "total",
+  bound: { op: "<=", value: 0.2 },
+  checked: ["irisql"],
+  open() {
+    const raw = rawPostgres(4);
+    const engine = createEngine(PG_URL, { pool: { max: 4 } });
+    const ids = Array.from({ length: FAST }, idSequence());
+    let slow: Promise<unknown> = Promise.resolve();
+    const slowSql = `SELECT pg_sleep(${SLOW_S})`;
+    /** Wait for the last slow statement, start another, let it run 100 ms. */
+    const startSlow = (run: () => Promise<unknown>) => async () => {
+      await slow;
+      slow = run();
+      await new Promise((r) => setTimeout(r, 100));
+    };
+    return Promise.resolve({
+      contenders: [
+        {
+          key: "slow",
+          label: `the slow statement alone: engine.execute("${slowSql}")`,
+          before: () => slow,
+          run: () => engine.execute(slowSql),
+        },
+        {
+          key: "irisql",
+          label: `Promise.all(${FAST} × engine.execute(text(...))) beside it`,
+          before: startSlow(() => engine.execute(slowSql)),
+          run: () => Promise.all(ids.map((id) => engine.execute(byIdText, { id }))),
+        },
+        {
+          key: "raw",
+          label: `Promise.all(${FAST} × sql\`...\`) beside it (postgres.js pool)`,
+          before: startSlow(() => raw.unsafe(slowSql)),
+          run: () =>
+            Promise.all(ids.map((id) => raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${id}`)),
+        },
+      ],
+      close: async () => {
+        await slow;
+        await Promise.all([raw.end({ timeout: 5 }), engine.dispose()]);
+      },
+    });
+  },
+};
+
+export const CASES: BenchCase[] = [control, case1, case2, case3, case4, case5, case6, case7];

@@ -151,7 +151,7 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, when: Date): strin
     "Every number below comes from that one run; rerun the command to reproduce.",
     "",
     `- Machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    `- PostgreSQL ${server} on 127.0.0.1 (cases 1–4, 6); PGlite ${
+    `- PostgreSQL ${server} on 127.0.0.1 (cases 1–4, 6, 7); PGlite ${
       version("@electric-sql/pglite")
     } with pgvector (case 5)`,
     `- postgres.js ${version("postgres")} on both sides; irisql from this checkout`,
@@ -164,7 +164,8 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, when: Date): strin
     "",
     "## Ratios",
     "",
-    "irisql / raw driver, median over rounds; case 3 is irisql rows/s ÷ raw rows/s. " +
+    "irisql / raw driver, median over rounds; case 3 is irisql rows/s ÷ raw rows/s; case 7 is the time until " +
+      "the last of 40 fast statements answers ÷ the time of a slow statement running beside them. " +
       "“ok” means within the bound; the A/A row is the method measured against itself.",
     "",
     ratioTable,
@@ -200,6 +201,8 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, when: Date): strin
       "embedding as `number[]`, so the raw side `JSON.parse`s the 10 embeddings PGlite returns as text (without " +
       "that step the raw side was about 4% faster: parsing 3,840 numbers per call costs more than its own time " +
       "in the next query's garbage collection).",
+    "- Case 7 runs 40 one-row SELECTs on a pool of 4 while a `pg_sleep(0.5)` has been running for 100 ms; " +
+      "a statement pipelined behind the slow one would wait for it (ratio near 0.8).",
     "- `bench/mitata.ts` runs the same cases under mitata's own runner, and `deno task bench` runs the latency " +
       "cases under `deno bench`; bench/check uses its own alternating sampler because mitata times one function " +
       "at a time.",

@@ -45,8 +45,8 @@ export const docs = table("irisql_bench_docs", {
 export type RawSql = any;
 
 /** postgres.js as its README recommends: one pool, prepared statements (the default). */
-export function rawPostgres(): RawSql {
-  return postgres(PG_URL, { max: POOL_MAX, onnotice: () => {} });
+export function rawPostgres(max = POOL_MAX): RawSql {
+  return postgres(PG_URL, { max, onnotice: () => {} });
 }
 
 export function irisqlPostgres(): Engine {

@@ -204,6 +204,13 @@ export interface LinkPoolOptions {
   lostError(): IrisqlError;
 }
 
+/**
+ * A statement that has run this long (ms) is slow: well above a round trip plus a
+ * pipeline of ordinary statements on a healthy server, well below a stall anyone
+ * would notice. New statements go elsewhere while another connection can take them.
+ */
+const SLOW_MS = 50;
+
 export class LinkPool {
   #links: Link[] = [];
   #waiters = new Fifo<Waiter>();
@@ -464,17 +471,28 @@ export class LinkPool {
 
   /**
    * An idle link, else a new one while under max; for a shared statement, else the
-   * least busy shared link (statements pipeline).
+   * least busy shared link with room (statements pipeline), but not one whose oldest
+   * statement has run for SLOW_MS while another will free up soon: a statement
+   * pipelined there waits for the slow one.
    */
   #pick(use: LinkUse): Link | undefined {
     let best: Link | undefined;
+    let stalled: Link | undefined;
+    let fastButFull = false;
+    let t = 0;
+    const pipeline = this.#options.pipeline;
     for (const link of this.#links) {
       if (link.reserved || link.solo || link.retiring) continue;
       if (link.busy === 0) return link;
-      if (!best || link.busy < best.busy) best = link;
+      if (use !== "shared") continue;
+      t ||= now();
+      if (t - link.headSince >= SLOW_MS) {
+        if (link.busy < pipeline && (!stalled || link.busy < stalled.busy)) stalled = link;
+      } else if (link.busy >= pipeline) fastButFull = true;
+      else if (!best || link.busy < best.busy) best = link;
     }
     if (this.#links.length < this.#options.max) return this.#open();
-    return use === "shared" && best && best.busy < this.#options.pipeline ? best : undefined;
+    return best ?? (fastButFull ? undefined : stalled);
   }
 
   #open(): Link {
