@@ -289,16 +289,26 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
 
   /** The declared column for a name (exact, else case-insensitive), or a ValidationError. */
   column(name: string, context = `table ${this.name}`, Err: typeof ValidationError = ValidationError): AnyColumn {
-    const c = this.columns[name] ?? this.columns[this.#lookup.get(String(name).toLowerCase()) ?? ""];
-    if (!c) {
+    if (typeof name !== "string") {
+      throw new Err(
+        `A column name in ${context} must be a string, got ${describeValue(name)}. Columns: ${
+          this.columnNames.join(", ")
+        }`,
+      );
+    }
+    const declared = this.declaredName(name);
+    if (declared === undefined) {
       throw new Err(`Unknown column ${JSON.stringify(name)} in ${context}. Columns: ${this.columnNames.join(", ")}`);
     }
-    return c;
+    return this.columns[declared];
   }
 
-  /** Declared name for a result column name, or undefined. */
+  /**
+   * Declared name for a result column name, or undefined. Own columns only:
+   * "constructor" or "toString" must not find what Object.prototype holds.
+   */
   declaredName(resultName: string): string | undefined {
-    return resultName in this.columns ? resultName : this.#lookup.get(resultName.toLowerCase());
+    return Object.hasOwn(this.columns, resultName) ? resultName : this.#lookup.get(resultName.toLowerCase());
   }
 
   /** Tables this one references (for create/drop order). */
@@ -321,6 +331,15 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
 
 // deno-lint-ignore no-explicit-any
 export type AnyTable = Table<string, any>;
+
+/** A caller's value, named for an error message without echoing it at length. */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return v.length <= 40 ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
 
 /** Define a table: table("docs", { id: col.bigint().primaryKey().generated(), ... }, { indexes }) */
 export function table<Name extends string, Cols extends ColumnMap>(

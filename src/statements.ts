@@ -7,7 +7,7 @@
 import { decode, normalize } from "./codec.ts";
 import type { Dialect, ParamFn } from "./dialects/dialect.ts";
 import { ValidationError } from "./errors.ts";
-import type { AnyTable, ColumnSpec, InferRow, VectorMetric } from "./schema.ts";
+import { type AnyTable, type ColumnSpec, describeValue, type InferRow, type VectorMetric } from "./schema.ts";
 import { quoteIdent } from "./sql.ts";
 import { validateVector } from "./vector.ts";
 import type { ColumnInfo } from "./adapters/adapter.ts";
@@ -87,7 +87,12 @@ export function compileWhere(
   path = "where",
 ): string {
   if (where === undefined || where === null) return "";
-  if (!isPlainObject(where)) throw new ValidationError(`${path} must be an object like { column: value }`);
+  if (!isPlainObject(where)) {
+    throw new ValidationError(
+      `${path} on table ${table.name} must be an object like { column: value }, got ${describeValue(where)}. ` +
+        `Columns: ${table.columnNames.join(", ")}`,
+    );
+  }
   const parts: string[] = [];
   for (const [key, value] of Object.entries(where)) {
     if (value === undefined) continue;
@@ -313,15 +318,52 @@ export function normalizeRows(table: AnyTable, rows: readonly unknown[], what: s
   return { count: rows.length, width, values, used };
 }
 
-function selectList(table: AnyTable, columns?: readonly string[]): string {
-  const names = columns && columns.length > 0
-    ? columns.map((c) => {
-      table.column(c, `columns of table ${table.name}`);
-      return table.declaredName(c)!;
-    })
-    : table.columnNames;
-  return names.map(quoteIdent).join(", ");
+function selectList(table: AnyTable, columns?: unknown): string {
+  if (columns === undefined) return table.columnNames.map(quoteIdent).join(", ");
+  const accepted = `Columns: ${table.columnNames.join(", ")}`;
+  if (!Array.isArray(columns)) {
+    throw new ValidationError(
+      `columns on table ${table.name} must be an array of column names, got ${describeValue(columns)}. ${accepted}`,
+    );
+  }
+  if (columns.length === 0) {
+    throw new ValidationError(
+      `columns on table ${table.name} is an empty list; leave it out to read every column. ${accepted}`,
+    );
+  }
+  return columns.map((c, i) => {
+    if (typeof c !== "string") {
+      throw new ValidationError(
+        `columns[${i}] on table ${table.name} must be a column name, got ${describeValue(c)}. ${accepted}`,
+      );
+    }
+    table.column(c, `columns of table ${table.name}`);
+    return quoteIdent(table.declaredName(c)!);
+  }).join(", ");
 }
+
+/** The options object of a typed call: undefined is {}, anything but a plain object with known keys is refused. */
+function checkOptions<O>(table: AnyTable, options: O | undefined, what: string, keys: readonly string[]): O {
+  if (options === undefined) return {} as O;
+  if (!isPlainObject(options)) {
+    throw new ValidationError(
+      `${what} on table ${table.name}: options must be an object like { ${keys.join(", ")} }, got ${
+        describeValue(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!keys.includes(key)) {
+      throw new ValidationError(
+        `Unknown option ${JSON.stringify(key)} for ${what} on table ${table.name}. Options: ${keys.join(", ")}`,
+      );
+    }
+  }
+  return options;
+}
+
+const FIND_OPTIONS = ["where", "orderBy", "limit", "offset", "columns"] as const;
+const NEAREST_OPTIONS = ["k", "metric", "where", "columns"] as const;
 
 // --- statements --------------------------------------------------------------
 
@@ -450,10 +492,12 @@ export interface FindOptions<T extends AnyTable> {
   columns?: readonly (keyof InferRow<T> & string)[];
 }
 
-function wholeNumber(name: string, v: unknown): number | undefined {
+function wholeNumber(name: string, v: unknown, table: AnyTable, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-    throw new ValidationError(`${name} must be a whole number >= 0, got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw new ValidationError(
+      `${name} on table ${table.name} must be a whole number >= ${min}, got ${describeValue(v)}`,
+    );
   }
   return v;
 }
@@ -462,12 +506,13 @@ export function selectStatement<T extends AnyTable>(
   dialect: Dialect,
   table: T,
   schema: string,
-  options: FindOptions<T> = {},
+  options?: FindOptions<T>,
 ): Statement {
+  options = checkOptions(table, options, "find", FIND_OPTIONS);
   const params = new Params(dialect);
-  const limit = wholeNumber("limit", options.limit);
-  const offset = wholeNumber("offset", options.offset);
-  const list = selectList(table, options.columns as string[] | undefined);
+  const limit = wholeNumber("limit", options.limit, table);
+  const offset = wholeNumber("offset", options.offset, table);
+  const list = selectList(table, options.columns);
   // TOP comes before the WHERE placeholders in the text: build it first.
   const { top } = dialect.limitSql(limit, undefined, () => "");
   const topSql = offset ? "" : top;
@@ -482,11 +527,17 @@ export function selectStatement<T extends AnyTable>(
 
 function orderBySql(table: AnyTable, orderBy: Record<string, unknown> | undefined): string {
   if (orderBy === undefined) return "";
-  if (!isPlainObject(orderBy)) throw new ValidationError(`orderBy must be an object like { createdAt: "desc" }`);
+  if (!isPlainObject(orderBy)) {
+    throw new ValidationError(
+      `orderBy on table ${table.name} must be an object of column names to "asc" or "desc", like { ${
+        table.columnNames[0]
+      }: "desc" }, got ${describeValue(orderBy)}. Columns: ${table.columnNames.join(", ")}`,
+    );
+  }
   const parts = Object.entries(orderBy).map(([key, dir]) => {
     table.column(key, `orderBy on table ${table.name}`);
     if (dir !== "asc" && dir !== "desc") {
-      throw new ValidationError(`orderBy ${table.name}.${key} must be "asc" or "desc", got ${JSON.stringify(dir)}`);
+      throw new ValidationError(`orderBy ${table.name}.${key} must be "asc" or "desc", got ${describeValue(dir)}`);
     }
     return quoteIdent(table.declaredName(key)!) + (dir === "desc" ? " DESC" : " ASC");
   });
@@ -598,6 +649,8 @@ function selectShape(
   values: unknown[],
 ): string | undefined {
   if (!isPlainObject(options)) return undefined;
+  // An option the builder does not know must reach it (and its error), never a cached shape.
+  for (const key in options) if (!(FIND_OPTIONS as readonly string[]).includes(key)) return undefined;
   const { where, orderBy, limit, offset, columns } = options;
   // No where and an empty where give the same SQL: both are "{}".
   let shape = where === undefined || where === null ? "{}" : whereShape(dialect, table, where, values);
@@ -617,7 +670,7 @@ function selectShape(
     shape += "\0l" + String(limit) + "\0f" + String(offset);
   }
   if (columns !== undefined) {
-    if (!Array.isArray(columns)) return undefined;
+    if (!Array.isArray(columns) || columns.length === 0) return undefined;
     shape += "\0c";
     for (const c of columns) {
       if (typeof c !== "string") return undefined;
@@ -813,24 +866,29 @@ export function nearestStatement<T extends AnyTable>(
   schema: string,
   column: string,
   query: unknown,
-  options: NearestOptions<T> = {},
+  options?: NearestOptions<T>,
 ): Statement {
+  options = checkOptions(table, options, "nearest()", NEAREST_OPTIONS);
   const spec = table.column(column, `nearest() on table ${table.name}`).spec;
   const name = table.declaredName(column)!;
   if (spec.kind !== "vector") {
-    throw new ValidationError(`nearest() needs a vector column; ${table.name}.${name} is ${spec.kind}`);
+    const vectors = table.columnNames.filter((n) => table.columns[n].spec.kind === "vector");
+    throw new ValidationError(
+      `nearest() needs a vector column; ${table.name}.${name} is ${spec.kind}. Vector columns: ${
+        vectors.join(", ") || "none"
+      }`,
+    );
   }
   const vector = validateVector(query, spec.dimensions, `query vector for ${table.name}.${name}`);
   const metric = options.metric ?? "cosine";
   if (metric !== "cosine" && metric !== "dot" && metric !== "l2") {
     throw new ValidationError(`metric must be "cosine", "dot" or "l2", got ${JSON.stringify(metric)}`);
   }
-  const k = wholeNumber("k", options.k ?? 10)!;
-  if (k < 1) throw new ValidationError("k must be at least 1");
+  const k = wholeNumber("k", options.k ?? 10, table, 1)!;
   const params = new Params(dialect);
   const ref = quoteIdent(name);
   const { top } = dialect.limitSql(k, undefined, () => "");
-  const list = selectList(table, options.columns as string[] | undefined);
+  const list = selectList(table, options.columns);
   const score = dialect.vectorScoreSql(ref, spec, metric, vector, params.add);
   let text = `SELECT ${top}${list}, ${score} AS ${quoteIdent("score")} FROM ${
     dialect.tableRef(table.name, table.schema ?? schema)

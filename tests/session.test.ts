@@ -336,7 +336,7 @@ for (const backend of BACKENDS) {
         [
           "a negative limit",
           (s) => s.find(notes, { limit: -1 }),
-          "limit must be a whole number >= 0, got -1",
+          `limit on table ${notes.name} must be a whole number >= 0, got -1`,
         ],
         [
           "a bad row in insertMany",

@@ -104,7 +104,7 @@ for (const backend of BACKENDS) {
         await s.find(items, { limit: 2 });
         await assert.rejects(
           s.find(items, { limit: "2" as unknown as number }),
-          validationError("limit must be a whole number >= 0, got 2"),
+          validationError(`limit on table ${items.name} must be a whole number >= 0, got "2"`),
         );
         await s.find(items, { where: { name: { like: "n1%" } } });
         await assert.rejects(

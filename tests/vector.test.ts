@@ -511,14 +511,22 @@ for (
         () => near(good, "embeding"),
         `Unknown column "embeding" in nearest() on table ${name}. Columns: id, bucket, title, embedding`,
       ],
-      ["non-vector column", () => near(good, "title"), `nearest() needs a vector column; ${name}.title is varchar`],
+      [
+        "non-vector column",
+        () => near(good, "title"),
+        `nearest() needs a vector column; ${name}.title is varchar. Vector columns: embedding`,
+      ],
       [
         "unknown metric",
         () => near(good, "embedding", { metric: "euclid" }),
         `metric must be "cosine", "dot" or "l2", got "euclid"`,
       ],
-      ["k = 0", () => near(good, "embedding", { k: 0 }), "k must be at least 1"],
-      ["fractional k", () => near(good, "embedding", { k: 2.5 }), "k must be a whole number >= 0, got 2.5"],
+      ["k = 0", () => near(good, "embedding", { k: 0 }), `k on table ${name} must be a whole number >= 1, got 0`],
+      [
+        "fractional k",
+        () => near(good, "embedding", { k: 2.5 }),
+        `k on table ${name} must be a whole number >= 1, got 2.5`,
+      ],
       [
         "unknown where column",
         () => near(good, "embedding", { where: { colour: "red" } }),
