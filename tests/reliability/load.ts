@@ -4,8 +4,8 @@
  * Every acknowledged write is remembered so `verify` can prove afterwards that it
  * is in the database exactly once, and that no transfer was half-applied.
  */
-import { col, type Engine, table, text } from "../../mod.ts";
-import { ms, percentile, seenError } from "./support.ts";
+import { col, createEngine, type Engine, table, text } from "../../mod.ts";
+import { ADMIN_URL, ms, percentile, seenError } from "./support.ts";
 
 export const ACCOUNTS = 50;
 export const START_BALANCE = 1000;
@@ -289,5 +289,43 @@ export async function verify(engine: Engine, t: LoadTables, r: LoadReport): Prom
     total: balances.reduce((sum, b) => sum + b.balance, 0),
     expectedTotal: ACCOUNTS * START_BALANCE,
     eventsFound: [...found.values()].reduce((sum, n) => sum + n, 0),
+  };
+}
+
+/**
+ * Samples the server (as its superuser, pg_stat_activity) every `everyMs` for the
+ * connections whose latest statement mentions `marker` (a table name only this load
+ * uses): which server processes served the load, and how many at once at most.
+ * Works whatever sits in between (the iris-pgwire emulator opens one server
+ * connection per client connection).
+ */
+export function watchBackends(marker: string, everyMs = 100): { stop(): Promise<{ pids: Set<number>; most: number }> } {
+  const admin = createEngine(ADMIN_URL, { pool: { max: 1 } });
+  const query = text(
+    "SELECT pid FROM pg_stat_activity WHERE query LIKE :pattern AND pid <> pg_backend_pid()",
+  );
+  const pids = new Set<number>();
+  let most = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const r = await admin.execute<{ pid: unknown }>(query, { pattern: `%${marker}%` }).catch((error) => {
+        seenError(error);
+        return undefined;
+      });
+      if (r) {
+        for (const row of r.rows) pids.add(Number(row.pid));
+        most = Math.max(most, r.rows.length);
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await admin.dispose();
+      return { pids, most };
+    },
   };
 }
