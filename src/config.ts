@@ -46,9 +46,39 @@ export interface EngineOptions {
   onQuery?: (event: QueryEvent) => void;
 }
 
-export type Target =
-  | { kind: "network"; host: string; port: number; database: string; user: string; password: string }
-  | { kind: "pglite"; dataDir?: string };
+export type Target = NetworkTarget | { kind: "pglite"; dataDir?: string };
+
+/**
+ * Where a network engine connects. The password lives in a private field
+ * with no accessor on the object: no property walk (JSON, spread,
+ * util.inspect even with showHidden and getters) reaches it; the engine
+ * reads it with passwordOf() when it makes the adapter.
+ */
+export class NetworkTarget {
+  readonly kind = "network" as const;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly #password: string;
+
+  constructor(host: string, port: number, database: string, user: string, password: string) {
+    this.host = host;
+    this.port = port;
+    this.database = database;
+    this.user = user;
+    this.#password = password;
+  }
+
+  static passwordOf(target: NetworkTarget): string {
+    return target.#password;
+  }
+}
+
+/** The password of a network target (see NetworkTarget). */
+export function passwordOf(target: NetworkTarget): string {
+  return NetworkTarget.passwordOf(target);
+}
 
 export interface ResolvedConfig {
   dialect: Dialect;
@@ -105,13 +135,47 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[\s\S]*@/i, "$1***@");
 }
 
+/**
+ * Why the user-info of a `scheme://` URL cannot be trusted, or undefined.
+ * The authority ends at the first "/", "?" or "#" after "//"; an "@" after
+ * that point means a user name or password held one of those characters
+ * unencoded, and every parser (ours, the driver's) then reads part of the
+ * secret as a path, query, fragment or port. Which part is the secret cannot
+ * be told, so the message quotes none of the URL.
+ */
+function userInfoProblem(url: string, scheme: string): string | undefined {
+  const start = url.indexOf("//") + 2;
+  if (start < 2) return undefined;
+  const end = url.slice(start).search(/[/?#]/);
+  if (end < 0 || url.indexOf("@", start + end) < 0) return undefined;
+  return `Cannot read this ${scheme}:// URL: it has an "@" after a "/", "?" or "#" that follows "//", so a user ` +
+    `name or password holds one of those characters unencoded and the URL would name another host, port or ` +
+    `database. percent-encode the user name and password with encodeURIComponent ("/" is %2F, "?" %3F, "#" %23, ` +
+    `"@" %40; an "@" in the database name or an option value is %40 too). Accepted forms: ${FORMS}`;
+}
+
+/** The redacted URL without its query string or fragment: what error messages show. */
+function errorUrl(url: string): string {
+  const shown = redactUrl(url);
+  const authority = shown.indexOf("//") + 2;
+  const cut = shown.slice(authority).search(/[?#]/);
+  return cut < 0 ? shown : shown.slice(0, authority + cut);
+}
+
+/** A query-string key, quoted only when it is a plain word: anything else may be a misplaced secret. */
+function keyName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,39}$/.test(key) ? JSON.stringify(key) : "(a name that is not a plain word)";
+}
+
 export function resolveConfig(url: string, options: EngineOptions = {}): ResolvedConfig {
   if (typeof url !== "string" || url.length === 0) {
     throw new ConfigError(`createEngine needs a URL string. Accepted forms: ${FORMS}`);
   }
   checkOptionKeys(options);
-  const shown = redactUrl(url);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const problem = scheme && userInfoProblem(url, scheme);
+  if (problem) throw new ConfigError(problem);
+  const shown = errorUrl(url);
   let dialect: Dialect;
   let target: Target;
   let query: URLSearchParams;
@@ -128,6 +192,8 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
   }
 
   const fromUrl = readQuery(query, shown, target.kind === "pglite");
+  // engine.url: what the engine uses (the parsed URL, not the text given), password as ***.
+  const shownUrl = target.kind === "network" ? displayUrl(scheme!, url) : redactUrl(url).replace(/#.*$/s, "");
   const pick = <T>(key: string, fromOptions: T | undefined, fallback: T): T =>
     fromOptions !== undefined ? fromOptions : key in fromUrl ? (fromUrl[key] as T) : fallback;
 
@@ -136,7 +202,7 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
   const resolved: ResolvedConfig = {
     dialect,
     target,
-    redactedUrl: shown,
+    redactedUrl: shownUrl,
     pool: {
       max: pick("max", pool.max, wire.max),
       idleTimeout: pick("idleTimeout", pool.idleTimeout, wire.idleTimeout),
@@ -175,17 +241,32 @@ function checkOptionKeys(options: EngineOptions): void {
   }
 }
 
+/** The parsed network URL with the password as ***, without a fragment (the engine ignores it). */
+function displayUrl(scheme: string, url: string): string {
+  const u = new URL(url);
+  const info = u.username || u.password ? u.username + (u.password ? ":***" : "") + "@" : "";
+  return `${scheme}://${info}${u.host}${u.pathname}${u.search}`;
+}
+
 function parseNetwork(url: string, shown: string, dialect: Dialect): { target: Target; query: URLSearchParams } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    // Read from the redacted form: a password with an unescaped "/" would otherwise pass for a port.
-    const port = /:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/.exec(shown.replace(/\/\/[^@/?#]*@/, "//"))?.[1];
-    const why = port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    // Quote the port only when user-info comes before the host: without it, "user:secret/..." would
+    // read as host "user" and port "secret".
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "";
+    const at = authority.lastIndexOf("@");
+    const port = at < 0 ? undefined : /:([^:\]]*)$/.exec(authority.slice(at + 1))?.[1];
+    const bad = (p: string) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535;
+    const why = port !== undefined && bad(port)
       ? `the port ${JSON.stringify(port)} is not a number from 1 to 65535`
+      : at < 0 && /:[^:\]]*$/.test(authority)
+      ? 'the text after the host\'s ":" is not a port number from 1 to 65535'
       : "it is not a valid URL";
-    throw new ConfigError(`Cannot read ${shown}: ${why}. Accepted forms: ${FORMS}`);
+    // Without user-info, the text that failed to parse may be a password typed without a host: show none of it.
+    const where = at < 0 ? `this ${url.slice(0, url.indexOf(":"))}:// URL` : shown;
+    throw new ConfigError(`Cannot read ${where}: ${why}. Accepted forms: ${FORMS}`);
   }
   const port = u.port === "" ? dialect.wire.defaultPort : Number(u.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -194,16 +275,13 @@ function parseNetwork(url: string, shown: string, dialect: Dialect): { target: T
   if (!u.hostname) throw new ConfigError(`Cannot read ${shown}: no host. Accepted forms: ${FORMS}`);
   const database = decodePart(u.pathname.replace(/^\//, ""), "database name", shown) ||
     (dialect.name === "iris" ? "USER" : "");
-  const target: Target = {
-    kind: "network",
-    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+  const target = new NetworkTarget(
+    u.hostname.replace(/^\[(.*)\]$/, "$1"),
     port,
     database,
-    user: decodePart(u.username, "user name", shown) || (dialect.name === "iris" ? "_SYSTEM" : "postgres"),
-    password: "",
-  };
-  // Not enumerable: logging or serialising engine.config must not show it.
-  Object.defineProperty(target, "password", { value: decodePart(u.password, "password", shown), enumerable: false });
+    decodePart(u.username, "user name", shown) || (dialect.name === "iris" ? "_SYSTEM" : "postgres"),
+    decodePart(u.password, "password", shown),
+  );
   return { target, query: u.searchParams };
 }
 
@@ -230,10 +308,10 @@ function readQuery(query: URLSearchParams, shown: string, pglite: boolean): Reco
   const out: Record<string, unknown> = {};
   for (const [key, raw] of query) {
     const spec = KEYS[key];
-    if (!spec || (pglite && spec.network)) {
+    if (!Object.hasOwn(KEYS, key) || (pglite && spec.network)) {
       const accepted = Object.entries(KEYS).filter(([, s]) => !(pglite && s.network)).map(([k]) => k);
       throw new ConfigError(
-        `Unknown option ${JSON.stringify(key)} in the query string of ${shown}. Accepted: ${accepted.join(", ")}`,
+        `Unknown option ${keyName(key)} in the query string of ${shown}. Accepted: ${accepted.join(", ")}`,
       );
     }
     out[spec.canonical] = readValue(key, raw, spec.kind, shown);
@@ -245,20 +323,20 @@ function readValue(key: string, raw: string, kind: string, shown: string): unkno
   switch (kind) {
     case "int": {
       if (!/^\d+$/.test(raw)) {
-        throw new ConfigError(`Option ${key} in ${shown} must be a whole number, got ${JSON.stringify(raw)}`);
+        throw new ConfigError(`Option ${key} in ${shown} must be a whole number (digits only)`);
       }
       return Number(raw);
     }
     case "bool": {
       if (/^(true|1|yes|on)$/i.test(raw)) return true;
       if (/^(false|0|no|off)$/i.test(raw)) return false;
-      throw new ConfigError(`Option ${key} in ${shown} must be true or false, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(`Option ${key} in ${shown} must be true or false (also 1/0, yes/no, on/off)`);
     }
     case "ssl": {
       if (/^(disable|false|0|off)$/i.test(raw)) return false;
       if (/^(require|true|1|on|verify-full|verify-ca)$/i.test(raw)) return "require";
       if (/^(prefer|allow)$/i.test(raw)) return "prefer";
-      throw new ConfigError(`Option ${key} in ${shown} must be disable, prefer or require, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(`Option ${key} in ${shown} must be disable, prefer or require`);
     }
     default:
       return raw;
@@ -286,6 +364,9 @@ function validate(c: ResolvedConfig, shown: string): void {
     if (typeof v !== "boolean") throw new ConfigError(`${name} must be true or false for ${shown}`);
   }
   if (typeof c.schema !== "string" || !/^[A-Za-z_%][A-Za-z0-9_$@#]*$/.test(c.schema)) {
-    throw new ConfigError(`schema must be a plain identifier, got ${JSON.stringify(c.schema)} for ${shown}`);
+    // The value may come from the query string, whose values are never echoed.
+    throw new ConfigError(
+      `schema must be a plain identifier (a letter, _ or %, then letters, digits, _ $ @ #) for ${shown}`,
+    );
   }
 }

@@ -6,7 +6,7 @@ import type { Adapter, AdapterContext } from "./adapters/adapter.ts";
 import { PGliteAdapter } from "./adapters/pglite.ts";
 import { PostgresJsAdapter } from "./adapters/postgresjs.ts";
 import { runtime } from "./adapters/runtime.ts";
-import { type EngineOptions, resolveConfig, type ResolvedConfig } from "./config.ts";
+import { type EngineOptions, passwordOf, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
 import { closedError, type EngineContext, Executor, refuseControl } from "./executor.ts";
@@ -210,7 +210,7 @@ function makeAdapter(config: ResolvedConfig): Adapter {
     port: target.port,
     database: target.database,
     user: target.user,
-    password: target.password,
+    password: passwordOf(target),
     ssl: config.ssl,
     max: config.pool.max,
     idleTimeout: config.pool.idleTimeout,

@@ -129,7 +129,15 @@ describe("reliability: the password never shows", () => {
       assert.equal(health.ok, false);
       log(`  health() of the refused engine: ${health.error}`);
       for (
-        const shown of [error.message, String(error), inspect(error, { depth: 8 }), health.error ?? "", engine.url]
+        const shown of [
+          error.message,
+          String(error),
+          inspect(error, { depth: 8 }),
+          inspect(error, { showHidden: true, depth: 10, getters: true }),
+          health.error ?? "",
+          engine.url,
+          inspect(engine, { showHidden: true, depth: 10, getters: true }),
+        ]
       ) {
         assert.ok(!showsSecret(shown), `the password shows in: ${shown.slice(0, 200)}`);
       }
@@ -141,7 +149,18 @@ describe("reliability: the password never shows", () => {
   it("hides the password in engine.url, in the engine when logged, and in its serialised config", () => {
     const engine = track(watchedEngine(PG_URL));
     assert.equal(engine.url, `postgres://${ROLE}:***@${new URL(PG_URL).host}/test`);
-    for (const shown of [inspect(engine, { depth: 8 }), JSON.stringify(engine.config), String(engine)]) {
+    // showHidden and getters: the password must be out of reach of any walk, not merely non-enumerable.
+    const all = { showHidden: true, depth: 10, getters: true };
+    for (
+      const shown of [
+        inspect(engine, { depth: 8 }),
+        inspect(engine, all),
+        inspect(engine.config, all),
+        inspect(engine.config.target, all),
+        JSON.stringify(engine.config),
+        String(engine),
+      ]
+    ) {
       assert.ok(!showsSecret(shown), `the password shows in: ${shown.slice(0, 200)}`);
     }
   });
@@ -156,6 +175,7 @@ describe("reliability: the password never shows", () => {
     assert.ok(error instanceof QueryError, String(error));
     assert.match(error.message, /invalid input syntax for type integer: "\*\*\*"/);
     assert.ok(!showsSecret(inspect(error, { depth: 8 })));
+    assert.ok(!showsSecret(inspect(engine, { showHidden: true, depth: 10, getters: true })));
     assert.ok(events.length > 0 && !events.some(showsSecret), "onQuery events never carry the password or values");
   });
 
