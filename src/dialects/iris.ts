@@ -11,7 +11,7 @@
  * - no RELEASE SAVEPOINT in IRIS SQL (iris-sql-dialect.md §4.8).
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError } from "../errors.ts";
+import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError, ValidationError } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
 import { encodeVector } from "../vector.ts";
@@ -31,8 +31,23 @@ const LONG_VARCHAR = 65535;
 /** OFFSET without LIMIT is buggy on IRIS 2025.1 (dialect note §4.1): always pair it with a limit. */
 const NO_LIMIT = 2147483647;
 
+/**
+ * A quoted identifier, or a ValidationError for a name iris-pgwire would misread: it splits
+ * simple-protocol text at every ";" and rewrites every "$<digits>" to "?", inside quotes too
+ * (behaviour note §1, §5), so `x; DROP TABLE victim --` would run as a second statement.
+ */
+function quoteId(name: string): string {
+  if (typeof name === "string" && (name.includes(";") || /\$\d/.test(name))) {
+    throw new ValidationError(
+      `The identifier ${JSON.stringify(name)} cannot be used on IRIS: iris-pgwire splits statements at ";" ` +
+        `and rewrites "$<digits>" even inside quotes`,
+    );
+  }
+  return quoteIdent(name);
+}
+
 function tableRef(name: string, schema: string): string {
-  return schema.toLowerCase() === "sqluser" ? quoteIdent(name) : quoteIdent(schema) + "." + quoteIdent(name);
+  return schema.toLowerCase() === "sqluser" ? quoteId(name) : quoteId(schema) + "." + quoteId(name);
 }
 
 /**
@@ -118,6 +133,7 @@ function isIdentity(spec: ColumnSpec): boolean {
 }
 
 const ddl: DdlSpelling = {
+  quoteId,
   columnType,
   tableRef,
   // A named RowID; the server fills it in (dialect note §1.7).
@@ -157,7 +173,7 @@ export const irisDialect: Dialect = {
     pipeline: 100,
   },
 
-  quoteId: quoteIdent,
+  quoteId,
   tableRef,
 
   beginSql(options?: BeginOptions) {
@@ -212,11 +228,11 @@ export const irisDialect: Dialect = {
         );
       }
       const distance = h.metric === "cosine" ? "Cosine" : "DotProduct";
-      return `CREATE INDEX ${quoteIdent(index.name)} ON ${target} (${quoteIdent(index.columns[0])}) AS HNSW(M=${
+      return `CREATE INDEX ${quoteId(index.name)} ON ${target} (${quoteId(index.columns[0])}) AS HNSW(M=${
         h.m ?? 16
       }, efConstruction=${h.efConstruction ?? 64}, Distance='${distance}')`;
     }
-    return buildPlainIndex(index, target);
+    return buildPlainIndex(index, target, quoteId);
   },
   // INFORMATION_SCHEMA names compare case-insensitively on IRIS (COLLATION Upper); LOWER() says so
   // explicitly. iris-pgwire may answer a question about a missing table with an error (§2): see hasTable().
