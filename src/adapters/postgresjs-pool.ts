@@ -10,6 +10,7 @@
  * closed is dropped and never reconnected; a fresh one takes its place.
  */
 import type { IrisqlError } from "../errors.ts";
+import { DISPOSE_GRACE_MS } from "./adapter.ts";
 import { now } from "./runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -18,8 +19,17 @@ type Sql = any;
 /** What a link needs of a socket. */
 export interface LinkSocket {
   once(event: "close", listener: () => void): unknown;
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
   destroy(): void;
 }
+
+/**
+ * The server's transaction status byte, from the ReadyForQuery message that ends
+ * every answer: idle, in a transaction, in a failed transaction. TX_UNSEEN: no
+ * ReadyForQuery seen yet (or never: under TLS the driver reads another socket);
+ * TX_UNKNOWN: bytes came after the last one (an answer in progress).
+ */
+export const TX_IDLE = 73, TX_IN = 84, TX_FAILED = 69, TX_UNSEEN = 0, TX_UNKNOWN = -1;
 
 export class Link {
   /** Statements and streams in flight on it (pooled use). */
@@ -63,9 +73,40 @@ export class Link {
       this.#opened = true;
       // Runs before the driver's own close handler, so its reconnect is refused.
       socket.once("close", this.#lost);
+      // Registered before the driver's listener: the status is current when its answers settle.
+      socket.on("data", this.#track);
     }
     return socket;
   }
+
+  /** Transaction status after the last answer received (TX_*). */
+  txStatus = TX_UNSEEN;
+  /** The last bytes received: the previous chunk, or at most 6 bytes joined across small chunks. */
+  #tail: Uint8Array | undefined;
+
+  /**
+   * Once the server has answered everything, the last 6 bytes received are its
+   * ReadyForQuery: 'Z', length 5, status. O(1) per chunk: only the tail is read.
+   */
+  #track = (chunk: Uint8Array): void => {
+    let b = chunk;
+    const prev = this.#tail;
+    if (b.length < 6 && prev) {
+      // A message split across chunks: join the few bytes needed from before.
+      const take = Math.min(6 - b.length, prev.length);
+      const joined = new Uint8Array(take + b.length);
+      joined.set(prev.subarray(prev.length - take), 0);
+      joined.set(b, take);
+      b = joined;
+    }
+    this.#tail = b;
+    const n = b.length;
+    if (n >= 6 && b[n - 6] === 90 && b[n - 5] === 0 && b[n - 4] === 0 && b[n - 3] === 0 && b[n - 2] === 5) {
+      this.txStatus = b[n - 1];
+    } else if (this.txStatus !== TX_UNSEEN) {
+      this.txStatus = TX_UNKNOWN;
+    }
+  };
 
   /** Close every socket this link opened, whatever state the driver left it in. */
   destroySockets(): void {
@@ -80,6 +121,23 @@ export class Link {
    */
   readonly pending = new Fifo<DriverQuery>();
 
+  /** Texts this connection has as named prepared statements (on the server and in the driver). */
+  #prepared = new Set<string>();
+
+  /**
+   * Whether to send `text` as a named prepared statement: yes for the texts it has,
+   * and for new ones while it has fewer than STATEMENT_CACHE. Beyond that, new texts
+   * go unnamed, which leaves nothing behind: the driver has no way to evict, and each
+   * prepared text costs memory on both sides for the life of the connection (a stream
+   * of ever-new texts grew both without bound). maxLifetime brings a fresh set.
+   */
+  prepares(text: string): boolean {
+    if (this.#prepared.has(text)) return true;
+    if (this.#prepared.size >= STATEMENT_CACHE) return false;
+    this.#prepared.add(text);
+    return true;
+  }
+
   /**
    * Fail what the driver still holds: it strands queries queued on a connection
    * that died (while connecting, or behind a full pipeline). `reject` is the
@@ -89,6 +147,13 @@ export class Link {
     for (const query of this.pending.drain()) query.reject(error);
   }
 }
+
+/**
+ * Prepared statements per connection. Far above the distinct texts of an ordinary
+ * application (its repeated statements keep their one round trip); small on the
+ * server (a few kB each in the backend).
+ */
+export const STATEMENT_CACHE = 1000;
 
 /** The driver's error for a connection that is gone; the adapter turns it into a ConnectionError. */
 export function connectionClosed(): Error {
@@ -325,6 +390,9 @@ export class LinkPool {
     link.busy--;
     link.solo = false;
     this.#finished++;
+    // Left inside a transaction (a script ending in BEGIN): what is pipelined behind it would join
+    // that transaction, and no ROLLBACK is safe while others share the connection. Closing rolls it back.
+    if (link.txStatus === TX_IN || link.txStatus === TX_FAILED) this.drop(link);
     if (link.busy === 0 && !link.reserved) this.#idle(link);
     if (this.#waiters.length > 0) this.#serve();
   }
@@ -425,7 +493,18 @@ export class LinkPool {
     return this.#links.some((l) => l !== except && l.ready && !l.dead);
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = DISPOSE_GRACE_MS): Promise<void> {
+    if (this.#closed) return;
+    // What was accepted finishes first: statements in flight (also on connections still opening)
+    // or queued, and held connections until released, for up to graceMs. The engine already
+    // refuses new work. Polled: done() and release() stay free of shutdown bookkeeping.
+    const deadline = now() + graceMs;
+    while (
+      !this.#closed && now() < deadline &&
+      (this.#waiters.length > 0 || this.#held > 0 || this.#links.some((link) => link.busy > 0))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     if (this.#closed) return;
     this.#closed = true;
     this.#stopSweeping();
@@ -434,8 +513,9 @@ export class LinkPool {
     for (const w of this.#waiters.drain()) w.fail(this.#options.endedError());
     const links = this.#links.splice(0);
     for (const link of links) link.dead = true;
+    // Past the grace period nothing is waited for any more.
     await Promise.all(links.map((link) =>
-      link.sql.end({ timeout: 5 }).finally(() => {
+      link.sql.end({ timeout: 0 }).finally(() => {
         link.destroySockets();
         link.failPending(this.#options.endedError());
       })

@@ -17,7 +17,16 @@ import type {
   ReservedConnection,
   RunOptions,
 } from "./adapter.ts";
-import { connectionClosed, type Link, LinkPool, type Waiter } from "./postgresjs-pool.ts";
+import {
+  connectionClosed,
+  type Link,
+  LinkPool,
+  TX_FAILED,
+  TX_IDLE,
+  TX_IN,
+  TX_UNSEEN,
+  type Waiter,
+} from "./postgresjs-pool.ts";
 import { now } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 
@@ -186,7 +195,7 @@ export class PostgresJsAdapter implements Adapter {
     // A cursor holds its connection until the caller finishes reading: nothing else may queue behind it.
     const link = this.#pool.now("solo") ?? await this.#pool.acquire("solo", options.signal);
     try {
-      yield* streamQuery(link.sql, text, params, batchSize, options, this.#prepare(options), this.#fail);
+      yield* streamQuery(link, text, params, batchSize, options, this.#prepare(options), this.#fail);
     } catch (error) {
       if (error instanceof ConnectionError) this.#pool.drop(link);
       throw error;
@@ -401,7 +410,7 @@ class PostgresJsReserved implements ReservedConnection {
     const gone = this.#gone();
     if (gone) throw gone;
     try {
-      yield* streamQuery(this.#link.sql, text, params, batchSize, options, options.prepare ?? true, this.#fail);
+      yield* streamQuery(this.#link, text, params, batchSize, options, options.prepare ?? true, this.#fail);
     } catch (error) {
       this.#noteFailure(error);
     }
@@ -425,12 +434,32 @@ class PostgresJsReserved implements ReservedConnection {
     return settled.map((s) => (s as PromiseFulfilledResult<RawResult>).value);
   }
 
-  release(_broken?: boolean): Promise<void> {
-    if (!this.#released) {
-      this.#released = true;
-      this.#pool.release(this.#link);
+  async release(broken = false, resetSql?: string | null): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    const link = this.#link;
+    let drop = broken;
+    if (!drop && !link.dead) {
+      const status = link.txStatus;
+      const known = status === TX_IDLE || status === TX_IN || status === TX_FAILED || status === TX_UNSEEN;
+      if (link.pending.length > 0 || !known) {
+        // Still answering, or the last bytes were no ReadyForQuery: its state cannot be known.
+        drop = true;
+      } else if (status !== TX_IDLE || resetSql) {
+        // Idle after irisql's own COMMIT/ROLLBACK costs nothing; otherwise one round trip.
+        // TX_UNSEEN (TLS: the driver reads another socket) always gets the ROLLBACK.
+        const rollback = status !== TX_IDLE;
+        const text = rollback ? (resetSql ? "ROLLBACK; " + resetSql : "ROLLBACK") : resetSql!;
+        try {
+          await this.run(text, [], { simple: true });
+          drop = link.txStatus !== TX_IDLE && link.txStatus !== TX_UNSEEN;
+        } catch {
+          drop = true;
+        }
+      }
     }
-    return Promise.resolve();
+    if (drop) this.#pool.drop(link);
+    this.#pool.release(link);
   }
 }
 
@@ -441,7 +470,7 @@ const PREPARED = Object.freeze({ prepare: true });
 const UNPREPARED = Object.freeze({ prepare: false });
 
 function start(
-  sql: Sql,
+  link: Link,
   text: string,
   params: readonly unknown[],
   options: RunOptions,
@@ -449,8 +478,8 @@ function start(
 ): PendingQuery {
   // Not .execute(): the caller's `then` starts the query, and each start costs an async step.
   return options.simple && params.length === 0
-    ? sql.unsafe(text).simple()
-    : sql.unsafe(text, params as unknown[], prepare ? PREPARED : UNPREPARED);
+    ? link.sql.unsafe(text).simple()
+    : link.sql.unsafe(text, params as unknown[], prepare && link.prepares(text) ? PREPARED : UNPREPARED);
 }
 
 /**
@@ -485,7 +514,7 @@ function send<T>(
   }
   let query: PendingQuery;
   try {
-    query = start(link.sql, text, params, options, prepare);
+    query = start(link, text, params, options, prepare);
   } catch (error) {
     return sendFailed(error, link, pool, pooled, text, options, fail, reply);
   }
@@ -585,7 +614,7 @@ async function withSignal(query: PendingQuery, signal: AbortSignal): Promise<Sql
 }
 
 async function* streamQuery(
-  sql: Sql,
+  link: Link,
   text: string,
   params: readonly unknown[],
   batchSize: number,
@@ -594,7 +623,7 @@ async function* streamQuery(
   fail: (e: unknown, sql: string) => IrisqlError,
 ): AsyncGenerator<Record<string, unknown>[]> {
   if (options.signal?.aborted) throw cancelled(options.signal);
-  const query = sql.unsafe(text, params as unknown[], { prepare });
+  const query = link.sql.unsafe(text, params as unknown[], { prepare: prepare && link.prepares(text) });
   const iterator: AsyncIterator<Record<string, unknown>[]> = query.cursor(batchSize)[Symbol.asyncIterator]();
   const onAbort = () => query.cancel();
   options.signal?.addEventListener("abort", onAbort, { once: true });
