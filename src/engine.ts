@@ -167,7 +167,14 @@ export class Engine extends Executor {
     };
   }
 
-  /** Close every connection. Later calls are SessionClosedError. Safe to call twice. */
+  /**
+   * Close every connection, gracefully: calls made after it are SessionClosedError, while
+   * statements already accepted (running, queued, or waiting for a first connection) finish.
+   * Sessions, transactions and connect() still holding a connection get up to 5 s
+   * (DISPOSE_GRACE_MS) to finish and release; then their connections are closed. Resolves
+   * once everything is closed. A process using a network URL stays alive until this is
+   * called. Safe to call twice.
+   */
   dispose(): Promise<void> {
     this.#disposed = true;
     this.#disposing ??= this.#adapter.close();
