@@ -172,8 +172,8 @@ export class Engine extends Executor {
    * statements already accepted (running, queued, or waiting for a first connection) finish.
    * Sessions, transactions and connect() still holding a connection get up to 5 s
    * (DISPOSE_GRACE_MS) to finish and release; then their connections are closed. Resolves
-   * once everything is closed. A process using a network URL stays alive until this is
-   * called. Safe to call twice.
+   * once everything is closed. With a network URL, open connections keep the process alive
+   * until this is called (or until pool.idleTimeout closes them). Safe to call twice.
    */
   dispose(): Promise<void> {
     this.#disposed = true;
