@@ -46,13 +46,19 @@ export interface ColumnSpec {
 
 /**
  * A column. The type parameters carry, for the type checker only, the
- * JavaScript value type, whether NULL is impossible, and whether an insert
- * may leave it out.
+ * JavaScript value type, whether NULL is impossible, whether an insert may
+ * leave it out, and (for vector columns, which nearest() needs) the kind.
  */
-export class Column<T = unknown, NotNull extends boolean = false, Optional extends boolean = false> {
+export class Column<
+  T = unknown,
+  NotNull extends boolean = false,
+  Optional extends boolean = false,
+  Kind extends ColumnKind = ColumnKind,
+> {
   declare readonly _type: T;
   declare readonly _notNull: NotNull;
   declare readonly _optional: Optional;
+  declare readonly _kind: Kind;
   readonly spec: Readonly<ColumnSpec>;
 
   constructor(spec: ColumnSpec) {
@@ -64,24 +70,24 @@ export class Column<T = unknown, NotNull extends boolean = false, Optional exten
   }
 
   /** Part of the primary key (implies NOT NULL). */
-  primaryKey(): Column<T, true, Optional> {
+  primaryKey(): Column<T, true, Optional, Kind> {
     return this.#with({ primaryKey: true, notNull: true });
   }
   /** The server (or irisql, for uuid) fills it in: optional on insert. */
-  generated(): Column<T, NotNull, true> {
+  generated(): Column<T, NotNull, true, Kind> {
     if (!["integer", "bigint", "smallint", "uuid"].includes(this.spec.kind)) {
       throw new ConfigError(`generated() works on integer, bigint, smallint and uuid columns, not ${this.spec.kind}`);
     }
     return this.#with({ generated: true });
   }
-  notNull(): Column<T, true, Optional> {
+  notNull(): Column<T, true, Optional, Kind> {
     return this.#with({ notNull: true });
   }
-  unique(): Column<T, NotNull, Optional> {
+  unique(): Column<T, NotNull, Optional, Kind> {
     return this.#with({ unique: true });
   }
   /** A constant default, written into the DDL: optional on insert. */
-  default(value: T): Column<T, NotNull, true> {
+  default(value: T): Column<T, NotNull, true, Kind> {
     // Checked and converted like a stored value (JSON to text, ...), so the DDL spells what the column holds.
     let stored: unknown;
     try {
@@ -93,14 +99,14 @@ export class Column<T = unknown, NotNull extends boolean = false, Optional exten
     return this.#with({ hasDefault: true, defaultValue: stored });
   }
   /** Defaults to the current date/time: optional on insert. */
-  defaultNow(): Column<T, NotNull, true> {
+  defaultNow(): Column<T, NotNull, true, Kind> {
     if (this.spec.kind !== "timestamp" && this.spec.kind !== "date") {
       throw new ConfigError(`defaultNow() works on timestamp and date columns, not ${this.spec.kind}`);
     }
     return this.#with({ defaultNow: true });
   }
   /** A foreign key: references(() => users, "id"). */
-  references(table: () => AnyTable, column: string): Column<T, NotNull, Optional> {
+  references(table: () => AnyTable, column: string): Column<T, NotNull, Optional, Kind> {
     if (typeof table !== "function") {
       throw new ConfigError('references() takes a function returning the table, e.g. references(() => users, "id")');
     }
@@ -164,12 +170,15 @@ export const col = {
   json: <T = unknown>(): Column<T> => make<T>("json"),
   uuid: (): Column<string> => make<string>("uuid"),
   /** A vector of `dimensions` numbers (pgvector `vector(n)`, IRIS `VECTOR(DOUBLE, n)`). */
-  vector: (dimensions: number, options?: { element?: VectorElement }): Column<number[]> => {
+  vector: (dimensions: number, options?: { element?: VectorElement }): Column<number[], false, false, "vector"> => {
     const element = options?.element ?? "double";
     if (element !== "double" && element !== "float") {
       throw new ConfigError(`vector element must be "double" or "float", got ${JSON.stringify(element)}`);
     }
-    return make<number[]>("vector", { dimensions: positiveInt("vector dimensions", dimensions, 16_000), element });
+    return make<number[]>("vector", {
+      dimensions: positiveInt("vector dimensions", dimensions, 16_000),
+      element,
+    }) as Column<number[], false, false, "vector">;
   },
 };
 
@@ -363,6 +372,23 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** A row as read back: every column, NULL-able unless NOT NULL. */
 export type InferRow<T> = T extends Table<string, infer Cols> ? Simplify<{ [K in keyof Cols]: ValueOf<Cols[K]> }>
   : never;
+
+/** Names of a table's columns. */
+export type ColumnName<T> = keyof InferRow<T> & string;
+
+/** Names of a table's vector columns (col.vector(); a json column of numbers is not one). */
+export type VectorColumnOf<T> = T extends Table<string, infer Cols> ? Extract<
+    { [K in keyof Cols]: Cols[K] extends Column<unknown, boolean, boolean, "vector"> ? K : never }[keyof Cols],
+    string
+  >
+  : never;
+
+/**
+ * A row as find() and nearest() return it for the `columns` chosen: those
+ * columns only; every column when `columns` is left out (C is then every name).
+ */
+export type Selected<T, C extends string> = [ColumnName<T>] extends [C] ? InferRow<T>
+  : { [K in C & keyof InferRow<T>]: InferRow<T>[K] };
 
 /** What insert() takes: generated, defaulted and NULL-able columns may be left out. */
 export type InferInsert<T> = T extends Table<string, infer Cols> ? Simplify<

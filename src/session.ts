@@ -22,7 +22,7 @@ import {
 import type { Engine } from "./engine.ts";
 import { TransactionRolledBackError, ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
-import type { AnyTable, InferInsert, InferRow } from "./schema.ts";
+import type { AnyTable, ColumnName, InferInsert, InferRow, Selected, VectorColumnOf } from "./schema.ts";
 import {
   batchInserts,
   cachedSelectStatement,
@@ -226,13 +226,16 @@ export class Session {
   }
 
   /** Rows matching `where`, ordered and limited. */
-  async find<T extends AnyTable>(table: T, options: FindOptions<T> = {}): Promise<InferRow<T>[]> {
+  async find<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>>(
+    table: T,
+    options: FindOptions<T, C> = {},
+  ): Promise<Selected<T, C>[]> {
     this.#guard();
     // SQL text cached per query shape: a repeated find() only checks and binds values (bench/).
     const stmt = cachedSelectStatement(this.#ctx.dialect, table, this.#schema, options);
     const reader = this.#reader();
     const r = await (reader instanceof Promise ? await reader : reader).run(stmt.text, stmt.params);
-    return decodeRows(table, r.rows, r.columns) as InferRow<T>[];
+    return decodeRows(table, r.rows, r.columns) as Selected<T, C>[];
   }
 
   /** Update rows matching `where`. `count` is null where the server cannot say (IRIS). */
@@ -261,17 +264,17 @@ export class Session {
    * `score`: cosine similarity ("cosine") or inner product ("dot"), higher is
    * closer; Euclidean distance ("l2"), lower is closer.
    */
-  async nearest<T extends AnyTable>(
+  async nearest<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>>(
     table: T,
-    column: keyof InferRow<T> & string,
+    column: VectorColumnOf<T>,
     query: readonly number[],
-    options: NearestOptions<T> = {},
-  ): Promise<(InferRow<T> & { score: number })[]> {
+    options: NearestOptions<T, C> = {},
+  ): Promise<(Selected<T, C> & { score: number })[]> {
     this.#guard();
     const stmt = nearestStatement(this.#ctx.dialect, table, this.#schema, column, query, options);
     const exec = await this.#reader();
     const r = await exec.run(stmt.text, stmt.params);
-    return decodeRows(table, r.rows, r.columns) as (InferRow<T> & { score: number })[];
+    return decodeRows(table, r.rows, r.columns) as (Selected<T, C> & { score: number })[];
   }
 
   // --- units of work ---------------------------------------------------------

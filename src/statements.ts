@@ -7,7 +7,14 @@
 import { decode, normalize } from "./codec.ts";
 import type { Dialect, ParamFn } from "./dialects/dialect.ts";
 import { ValidationError } from "./errors.ts";
-import { type AnyTable, type ColumnSpec, describeValue, type InferRow, type VectorMetric } from "./schema.ts";
+import {
+  type AnyTable,
+  type ColumnName,
+  type ColumnSpec,
+  describeValue,
+  type InferRow,
+  type VectorMetric,
+} from "./schema.ts";
 import { quoteIdent } from "./sql.ts";
 import { validateVector } from "./vector.ts";
 import type { ColumnInfo } from "./adapters/adapter.ts";
@@ -484,12 +491,14 @@ function tuples(dialect: Dialect, specs: readonly ColumnSpec[], count: number): 
   return parts.join(", ");
 }
 
-export interface FindOptions<T extends AnyTable> {
+/** find() options; C, the names in `columns`, narrows the rows find() returns (see Selected). */
+export interface FindOptions<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>> {
   where?: Where<T>;
   orderBy?: { [K in keyof InferRow<T>]?: "asc" | "desc" };
   limit?: number;
   offset?: number;
-  columns?: readonly (keyof InferRow<T> & string)[];
+  /** The columns to read (a non-empty list); leave out for every column. */
+  columns?: readonly C[];
 }
 
 function wholeNumber(name: string, v: unknown, table: AnyTable, min = 0): number | undefined {
@@ -852,12 +861,13 @@ export function keyWhere(table: AnyTable, key: unknown): Record<string, unknown>
   return out;
 }
 
-export interface NearestOptions<T extends AnyTable> {
+export interface NearestOptions<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>> {
   /** How many rows (default 10). */
   k?: number;
   metric?: VectorMetric;
   where?: Where<T>;
-  columns?: readonly (keyof InferRow<T> & string)[];
+  /** The columns to read besides `score` (a non-empty list); leave out for every column. */
+  columns?: readonly C[];
 }
 
 export function nearestStatement<T extends AnyTable>(

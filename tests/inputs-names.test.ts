@@ -164,7 +164,7 @@ describe("through a session: refused before sending", () => {
       await assert.rejects(s.find(t, { columns: "id" as Any }), ValidationError);
       await assert.rejects(s.update(t, { toString: 1 } as Any, { title: "b" }), ValidationError);
       await assert.rejects(s.delete(t, { valueOf: 1 } as Any), ValidationError);
-      await assert.rejects(s.nearest(t, "constructor" as Any, [1]), ValidationError);
+      await assert.rejects(s.nearest(t, "constructor" as never, [1]), ValidationError);
     });
     assert.equal(events.length, sent, "nothing was sent");
     const rows = await engine.session((s) => s.find(t, { columns: ["id"] }));
