@@ -32,6 +32,26 @@ export function validateVector(value: unknown, dimensions: number | undefined, w
   return out;
 }
 
+/**
+ * Refuse a cosine query without a direction: cosine divides by the query's length, so
+ * a vector the server sees as all zeros scores every row NaN (or NULL). `float32`: the
+ * server rounds elements to float4 first (pgvector; IRIS VECTOR(float, n)), which turns
+ * a tiny element into 0. `what` names the vector in the message.
+ */
+export function checkCosineQuery(
+  metric: VectorMetric,
+  query: readonly number[],
+  float32: boolean,
+  what = "query vector",
+): void {
+  if (metric !== "cosine") return;
+  for (const x of query) if ((float32 ? Math.fround(x) : x) !== 0) return;
+  throw new ValidationError(
+    `A cosine ${what} must not be all zeros${float32 ? " (as float4)" : ""}: it has no direction, so every ` +
+      `score would be NaN. Use metric "dot" or "l2", or a vector with a non-zero element`,
+  );
+}
+
 /** The text form both pgvector and IRIS TO_VECTOR accept. */
 export function encodeVector(v: readonly number[]): string {
   return "[" + v.join(",") + "]";
@@ -129,7 +149,7 @@ export function similarity<T extends AnyTable>(
   options: VectorMetric | VectorExpressionOptions = "cosine",
 ): Compilable {
   const e = vectorExpression("similarity()", table, column, query, options);
-  return dialectSql((d, param) => d.vectorScoreSql(e.columnSql, e.spec, e.metric, e.query, param));
+  return dialectSql((d, param) => d.vectorScoreSql(e.columnSql(d), e.spec, e.metric, e.query, param));
 }
 
 /**
@@ -144,7 +164,7 @@ export function nearestOrder<T extends AnyTable>(
   options: VectorMetric | VectorExpressionOptions = "cosine",
 ): Compilable {
   const e = vectorExpression("nearestOrder()", table, column, query, options);
-  return dialectSql((d, param) => d.vectorOrderSql(e.columnSql, e.spec, e.metric, e.query, param));
+  return dialectSql((d, param) => d.vectorOrderSql(e.columnSql(d), e.spec, e.metric, e.query, param));
 }
 
 function vectorExpression(
@@ -156,9 +176,15 @@ function vectorExpression(
 ) {
   const opts = typeof options === "string" ? { metric: options } : options ?? {};
   const { name, spec } = vectorColumn(table, column, what);
-  const vector = validateVector(query, spec.dimensions, `query vector for ${table.name}.${name}`);
+  const label = `query vector for ${table.name}.${name}`;
+  const vector = validateVector(query, spec.dimensions, label);
   const metric = checkMetric(opts.metric ?? "cosine");
-  const columnSql = (opts.alias === undefined ? "" : quoteIdent(opts.alias) + ".") + quoteIdent(name);
+  // Exact zeros now; the dialect checks again in the precision its server uses.
+  checkCosineQuery(metric, vector, false, label);
+  // Names are checked now too, and quoted by the dialect that compiles the fragment (IRIS refuses more).
+  quoteIdent(name);
+  if (opts.alias !== undefined) quoteIdent(opts.alias);
+  const columnSql = (d: Dialect) => (opts.alias === undefined ? "" : d.quoteId(opts.alias) + ".") + d.quoteId(name);
   return { spec, metric, query: vector, columnSql };
 }
 

@@ -14,7 +14,7 @@ import type { ServerErrorInfo } from "../adapters/adapter.ts";
 import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError, ValidationError } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
-import { encodeVector } from "../vector.ts";
+import { checkCosineQuery, encodeVector } from "../vector.ts";
 import {
   buildCreateTable,
   buildDropTable,
@@ -294,6 +294,7 @@ export const irisDialect: Dialect = {
   // dot(e,e) - 2 dot(e,q) + dot(q,q), with dot(q,q) computed here; ABS absorbs rounding
   // below zero for identical vectors.
   vectorScoreSql(columnSql, spec, metric, query, param) {
+    checkCosineQuery(metric, query, spec.element === "float");
     const vec = `TO_VECTOR(${param(encodeVector(query))}, ${elementKeyword(spec)})`;
     if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec})`;
     if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec})`;
@@ -304,6 +305,7 @@ export const irisDialect: Dialect = {
     throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
   },
   vectorOrderSql(columnSql, spec, metric, query, param) {
+    checkCosineQuery(metric, query, spec.element === "float");
     const vec = `TO_VECTOR(${param(encodeVector(query))}, ${elementKeyword(spec)})`;
     if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec}) DESC`;
     if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) DESC`;

@@ -11,7 +11,7 @@ import {
 } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
-import { encodeVector } from "../vector.ts";
+import { checkCosineQuery, encodeVector } from "../vector.ts";
 import {
   buildCreateTable,
   buildDropTable,
@@ -226,7 +226,9 @@ export const postgresDialect: Dialect = {
     return { top: "", tail };
   },
 
+  // pgvector stores and compares float4.
   vectorScoreSql(columnSql, _spec, metric, query, param) {
+    checkCosineQuery(metric, query, true);
     const q = param(encodeVector(query), "query") + "::vector";
     if (metric === "cosine") return `1 - (${columnSql} <=> ${q})`;
     if (metric === "dot") return `(${columnSql} <#> ${q}) * -1`;
@@ -235,6 +237,7 @@ export const postgresDialect: Dialect = {
   },
   // pgvector indexes serve ORDER BY <column> <op> <query> ascending (a distance).
   vectorOrderSql(columnSql, _spec, metric, query, param) {
+    checkCosineQuery(metric, query, true);
     const op = metric === "cosine" ? "<=>" : metric === "dot" ? "<#>" : metric === "l2" ? "<->" : undefined;
     if (!op) throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
     return `${columnSql} ${op} ${param(encodeVector(query), "query")}::vector`;
