@@ -20,8 +20,12 @@
  * acknowledged write exactly once and nothing of what was rolled back, no call
  * may have hung, every error must be of a class the misuse explains, no pooled
  * connection may be held or stuck in a transaction, and a plain INSERT must be
- * visible to another engine. Then dispose(): accepted statements finish, new ones
- * are refused. Seeds are fixed (prng), so a failing run can be replayed.
+ * visible to another engine (PGlite has one connection and one in-memory database:
+ * there, the same engine). Then: SET and transaction control hidden behind a comment,
+ * in a script or in set_config() leave nothing on a pooled connection; a transaction,
+ * a session and a held connection outlive maxLifetime and idleTimeout; dispose()
+ * finishes accepted statements and refuses new ones. Seeds are fixed (prng), so a
+ * failing run can be replayed.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -551,14 +555,22 @@ for (const target of TARGETS) {
           },
         },
         {
-          name: "insert racing commit() in a manual session",
+          name: "insert or savepoint racing commit() in a manual session",
           run: async (c) => {
             const [a, b] = [c.row(), c.row()];
             const s = engine.session();
             try {
               const first = c.random() < 0.5 ? await c.call("insert", s.insert(ledger, row(b))) : undefined;
-              const ins = c.call("insert", s.insert(ledger, row(a)), [SessionClosedError]);
-              const commit = c.call("commit() racing the insert", s.commit());
+              const pause = Math.floor(c.random() * 3);
+              const ins = c.random() < 0.5 ? c.call("insert", s.insert(ledger, row(a)), [SessionClosedError]) : c.call(
+                "savepoint",
+                s.savepoint(async () => {
+                  await sleep(pause);
+                  await s.insert(ledger, row(a));
+                }),
+                [SessionClosedError],
+              );
+              const commit = c.call("commit() racing it", s.commit());
               const [i, k] = [await ins, await commit];
               const k2 = await c.call("second commit()", s.commit());
               c.mark(a, i.ok ? k.ok && k2.ok ? "present" : "maybe" : "absent");
@@ -566,6 +578,38 @@ for (const target of TARGETS) {
             } finally {
               await c.call("close()", s.close());
             }
+          },
+        },
+        {
+          name: "failure left floating when the unit ends",
+          run: async (c) => {
+            const a = c.row();
+            let failure: Promise<unknown> = Promise.resolve();
+            const inBegin = c.random() < 0.5;
+            const r = await c.call(
+              inBegin ? "begin()" : "session()",
+              inBegin
+                ? engine.begin(async (tx) => {
+                  await c.insert(tx, a);
+                  failure = c.fail(tx).then(() => undefined, (e) => seenError(e));
+                })
+                : engine.session(async (s) => {
+                  await s.insert(ledger, row(a));
+                  failure = s.insert(guard, { id: 1 }).then(() => undefined, (e) => seenError(e));
+                }),
+              [TransactionRolledBackError],
+            );
+            const failed = await failure;
+            // Either the failure counted (the unit rolled back), or it came too late to run at all.
+            if (r.ok && !(failed instanceof SessionClosedError)) {
+              c.violation(
+                `the unit committed although a statement issued in it ${failed ? "failed" : "succeeded"}: ${
+                  failed ? show(failed) : "a duplicate key was accepted"
+                }`,
+              );
+            }
+            if (!r.ok && !isScope(r.error, "transaction")) c.violation(`rejected with ${show(r.error)}`);
+            c.mark(a, r.ok ? "present" : "absent");
           },
         },
         {
@@ -841,7 +885,7 @@ for (const target of TARGETS) {
     });
 
     if (target.postgresLike) {
-      it("leaves no trace of transaction control or SET hidden behind a comment or in a script", async () => {
+      it("leaves no trace of transaction control or SET hidden behind a comment, in a script or in set_config()", async () => {
         // A pool of one connection, so the next call surely gets the one the smuggled statement ran on.
         const small = target.name === "PGlite" ? engine : watchedEngine(PG_URL, { pool: { max: 1 } });
         const smuggled = [
@@ -851,6 +895,7 @@ for (const target of TARGETS) {
           "/* hint */ SET search_path TO pg_catalog",
           "SELECT 1; SET search_path TO pg_catalog",
           "/* hint */ SET irisql.misuse = 'dirty'",
+          "SELECT set_config('irisql.misuse', 'dirty', false)",
         ];
         const leaks: string[] = [];
         try {
@@ -880,6 +925,54 @@ for (const target of TARGETS) {
         }
         log(`  smuggled control statements on ${target.name}: ${smuggled.length} tried, ${leaks.length} left a trace`);
         assert.deepEqual(leaks, []);
+      });
+    }
+
+    if (target.options.pool?.maxLifetime) {
+      it("lets transactions, sessions and held connections outlive maxLifetime and idleTimeout", async () => {
+        const outlive = target.options.pool!.maxLifetime! + 700;
+        const put = (exec: { execute: Engine["execute"] }, seq: number, step: number) =>
+          exec.execute(insertSql, { worker: 997, seq, step, note: "outlives the pool's timers" });
+        const keys = [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0]].map(([q, st]) => book.tag(997, q, st, "outlive"));
+        const transaction = engine.begin(async (tx) => {
+          await put(tx, 0, 0);
+          await sleep(outlive);
+          await put(tx, 0, 1);
+        });
+        const session = (async () => {
+          const s = engine.session();
+          try {
+            await put(s, 1, 0);
+            await sleep(outlive);
+            await put(s, 1, 1);
+            await s.commit();
+          } finally {
+            await s.close();
+          }
+        })();
+        const held = (async () => {
+          const conn = await engine.connect();
+          try {
+            await conn.execute("SELECT 1 AS one");
+            await sleep(outlive);
+            await put(conn, 2, 0);
+          } finally {
+            await conn.release();
+          }
+        })();
+        const settled = await within(
+          Promise.allSettled([transaction, session, held]),
+          outlive + CALL_LIMIT_MS,
+          "work that outlives the pool's timers",
+        );
+        const failed = settled.filter((x) => x.status === "rejected").map((x) => show(seenError(x.reason)));
+        assert.deepEqual(failed, [], "cut off by maxLifetime or idleTimeout");
+        const r = await observer.execute<{ seq: unknown; step: unknown; n: unknown }>(
+          `SELECT seq, step, COUNT(*) AS n FROM ${ledgerName} WHERE worker = 997 GROUP BY seq, step`,
+        );
+        const found = new Map(r.rows.map((x) => [`997:${Number(x.seq)}:${Number(x.step)}`, Number(x.n)]));
+        assert.deepEqual(keys.filter((k) => found.get(k) !== 1), [], "writes not stored exactly once");
+        for (const k of keys) book.mark(k, "present");
       });
     }
 
