@@ -54,7 +54,8 @@ export interface Operators<T> {
   lt?: T;
   lte?: T;
   in?: readonly T[];
-  like?: string;
+  /** varchar and text columns only. */
+  like?: [T] extends [string] ? string : never;
   isNull?: boolean;
 }
 
@@ -71,6 +72,8 @@ export type Where<T extends AnyTable> =
 
 const OPERATORS = new Set(["eq", "ne", "gt", "gte", "lt", "lte", "in", "like", "isNull"]);
 const COMPARE: Record<string, string> = { gt: ">", gte: ">=", lt: "<", lte: "<=" };
+/** Column kinds `like` applies to. */
+const LIKE_KINDS = new Set(["varchar", "text"]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
@@ -159,6 +162,14 @@ export function compileWhere(
           break;
         }
         case "like":
+          if (!LIKE_KINDS.has(spec.kind)) {
+            // PostgreSQL has no LIKE for numbers, dates, uuids or json: refuse it here, not at the server.
+            throw new ValidationError(
+              `where ${at}.like works on varchar and text columns; ${at} is ${spec.kind}. Operators: ${
+                [...OPERATORS].filter((o) => o !== "like").join(", ")
+              }`,
+            );
+          }
           if (typeof operand !== "string") throw new ValidationError(`where ${at}.like must be a string pattern`);
           parts.push(`${ref} LIKE ${params.add(operand)}`);
           break;
@@ -776,7 +787,7 @@ function whereShape(dialect: Dialect, table: AnyTable, where: unknown, values: u
           ops += "\0in" + operand.length;
           break;
         case "like":
-          if (typeof operand !== "string") return undefined;
+          if (typeof operand !== "string" || !LIKE_KINDS.has(column.spec.kind)) return undefined;
           values.push(operand);
           ops += "\0like";
           break;

@@ -102,6 +102,13 @@ for (const dialect of [postgresDialect, irisDialect]) {
         refused(() => cached(options), ...messages);
       });
     }
+    it("like on a column that is not varchar or text", () => {
+      for (const build of [find, cached]) {
+        refused(() => build({ where: { id: { like: "1%" } } }), /inputs_docs\.id\.like works on varchar and text/);
+        refused(() => build({ where: { ID: { like: "1%" } } }), /is integer/);
+      }
+      assert.match(find({ where: { title: { like: "a%" } } }).text, /"title" LIKE \$1/);
+    });
     it("update and delete: where shapes", () => {
       for (const where of ["x", [], 1, own("constructor", 1)]) {
         refused(() => updateStatement(dialect, docs, "public", where, new Map([["title", "x"]])), /inputs_docs/);

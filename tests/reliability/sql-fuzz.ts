@@ -204,3 +204,165 @@ function compileTruth(source: string, params: string[]): Generated {
   }
   return { source, params, repeat, reuse };
 }
+
+/** Keys an option object may hold as its own, which a lookup through the prototype would also find. */
+export const PROTO_KEYS = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf"];
+
+/** Which typed call an option object is for. */
+export type OptionTarget = "find" | "update" | "delete" | "nearest";
+
+/**
+ * Option objects for the typed calls (find, update/delete's where, nearest):
+ * real columns and operators mixed with prototype keys (as own properties,
+ * `__proto__` included), typos and wrong shapes at every level.
+ */
+export class OptionFuzzer {
+  readonly #random: () => number;
+  readonly #columns: readonly string[];
+  constructor(seed: number, columns: readonly string[]) {
+    this.#random = prng(seed);
+    this.#columns = columns;
+  }
+
+  #int(n: number): number {
+    return Math.floor(this.#random() * n);
+  }
+  #pick<T>(xs: readonly T[]): T {
+    return xs[this.#int(xs.length)];
+  }
+  #chance(p: number): boolean {
+    return this.#random() < p;
+  }
+
+  /** An own enumerable property, even for "__proto__" (plain assignment would set the prototype). */
+  #put(o: Record<string, unknown>, key: string, value: unknown): void {
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+
+  #name(): string {
+    const r = this.#random();
+    if (r < 0.6) return this.#pick(this.#columns);
+    if (r < 0.85) return this.#pick(PROTO_KEYS);
+    return this.#pick(["nope", "ID", "or", "and", "", "id; DROP TABLE x"]);
+  }
+
+  #scalar(): unknown {
+    return this.#pick<unknown>([
+      1,
+      7,
+      "x",
+      "a%",
+      null,
+      undefined,
+      true,
+      1.5,
+      -1,
+      NaN,
+      Infinity,
+      "1",
+      2n,
+      new Date(0),
+      () => 1,
+      Symbol("s"),
+      [],
+      [1, 2],
+      {},
+    ]);
+  }
+
+  #operand(depth: number): unknown {
+    if (!this.#chance(0.4)) return this.#scalar();
+    const ops: Record<string, unknown> = {};
+    for (let i = 1 + this.#int(3); i > 0; i--) {
+      const op = this.#pick(["eq", "ne", "gt", "gte", "lt", "lte", "in", "like", "isNull", ...PROTO_KEYS, "between"]);
+      const value = op === "in"
+        ? this.#pick<unknown>([[1, 2], [], 1, ["x"], [null], [() => 1]])
+        : op === "isNull"
+        ? this.#pick<unknown>([true, false, "yes", 1])
+        : depth < 2 && this.#chance(0.1)
+        ? this.#operand(depth + 1)
+        : this.#scalar();
+      this.#put(ops, op, value);
+    }
+    return ops;
+  }
+
+  where(depth = 0): unknown {
+    const r = this.#random();
+    if (r < 0.08) return this.#pick<unknown>(["id = 1", [], 1, null, undefined, () => 1]);
+    const w: Record<string, unknown> = {};
+    for (let i = this.#int(4); i > 0; i--) {
+      const key = this.#name();
+      if ((key === "or" || key === "and") && depth < 2) {
+        const list = this.#chance(0.8)
+          ? Array.from({ length: this.#int(3) }, () => this.where(depth + 1))
+          : this.#pick<unknown>([{}, "x", null]);
+        this.#put(w, key, list);
+      } else this.#put(w, key, this.#operand(depth));
+    }
+    return w;
+  }
+
+  orderBy(): unknown {
+    if (this.#chance(0.1)) return this.#pick<unknown>(["id", ["id"], 1, null, true]);
+    const o: Record<string, unknown> = {};
+    for (let i = this.#int(3); i > 0; i--) {
+      this.#put(o, this.#name(), this.#pick<unknown>(["asc", "desc", "asc", "desc", "up", "DESC", 1, null]));
+    }
+    return o;
+  }
+
+  columns(): unknown {
+    if (this.#chance(0.15)) return this.#pick<unknown>(["id", [], [1], { id: true }, null, [["id"]]]);
+    return Array.from({ length: 1 + this.#int(3) }, () => this.#name());
+  }
+
+  count(): unknown {
+    return this.#pick<unknown>([0, 1, 5, 5, 3, -1, 1.5, "3", NaN, null, Infinity, 2 ** 60, 10n]);
+  }
+
+  /** The options argument of one call (for update/delete: the where). */
+  options(target: OptionTarget): unknown {
+    if (target === "update" || target === "delete") return this.where();
+    if (this.#chance(0.05)) return this.#pick<unknown>(["id", 1, null, [], () => 1]);
+    const o: Record<string, unknown> = {};
+    const keys = target === "find"
+      ? ["where", "orderBy", "columns", "limit", "offset"]
+      : ["where", "columns", "k", "metric"];
+    for (const key of keys) {
+      if (this.#chance(0.45)) {
+        const value = key === "where"
+          ? this.where()
+          : key === "orderBy"
+          ? this.orderBy()
+          : key === "columns"
+          ? this.columns()
+          : key === "metric"
+          ? this.#pick<unknown>(["cosine", "dot", "l2", "euclid", 1])
+          : this.count();
+        this.#put(o, key, value);
+      }
+    }
+    if (this.#chance(0.15)) this.#put(o, this.#pick([...PROTO_KEYS, "wher", "order", "limt"]), this.#scalar());
+    return o;
+  }
+}
+
+/** An option object as text for an assertion message: own keys (also "__proto__"), functions and symbols named. */
+export function showOptions(value: unknown): string {
+  const seen = (v: unknown, depth: number): string => {
+    if (typeof v === "function") return "<function>";
+    if (typeof v === "symbol") return "<symbol>";
+    if (typeof v === "bigint") return v + "n";
+    if (typeof v === "number" || v === undefined) return String(v);
+    if (v instanceof Date) return `Date(${v.getTime()})`;
+    if (typeof v !== "object" || v === null) return JSON.stringify(v);
+    if (depth > 6) return "…";
+    if (Array.isArray(v)) return "[" + v.map((x) => seen(x, depth + 1)).join(", ") + "]";
+    return "{ " +
+      Object.keys(v).map((k) => JSON.stringify(k) + ": " + seen((v as Record<string, unknown>)[k], depth + 1))
+        .join(", ") +
+      " }";
+  };
+  return seen(value, 0);
+}

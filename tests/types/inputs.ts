@@ -39,6 +39,11 @@ export async function checks(): Promise<void> {
   // @ts-expect-error columns is an array
   await s.find(items, { columns: "id" });
 
+  // like takes a pattern on text columns only
+  await s.find(items, { where: { name: { like: "a%" }, note: { like: "%b" } } });
+  // @ts-expect-error like does not apply to a number column
+  await s.find(items, { where: { id: { like: "1%" } } });
+
   // --- nearest(): vector columns only; the result follows `columns` too ---
   const near = await s.nearest(items, "embedding", [1, 2, 3]);
   expectType<Equal<typeof near, (Item & { score: number })[]>>(true);
