@@ -138,23 +138,6 @@ export class Link {
     return true;
   }
 
-  /** Texts this connection has as named prepared statements (on the server and in the driver). */
-  #prepared = new Set<string>();
-
-  /**
-   * Whether to send `text` as a named prepared statement: yes for the texts it has,
-   * and for new ones while it has fewer than STATEMENT_CACHE. Beyond that, new texts
-   * go unnamed, which leaves nothing behind: the driver has no way to evict, and each
-   * prepared text costs memory on both sides for the life of the connection (a stream
-   * of ever-new texts grew both without bound). maxLifetime brings a fresh set.
-   */
-  prepares(text: string): boolean {
-    if (this.#prepared.has(text)) return true;
-    if (this.#prepared.size >= STATEMENT_CACHE) return false;
-    this.#prepared.add(text);
-    return true;
-  }
-
   /**
    * Fail what the driver still holds: it strands queries queued on a connection
    * that died (while connecting, or behind a full pipeline). `reject` is the
@@ -164,13 +147,6 @@ export class Link {
     for (const query of this.pending.drain()) query.reject(error);
   }
 }
-
-/**
- * Prepared statements per connection. Far above the distinct texts of an ordinary
- * application (its repeated statements keep their one round trip); small on the
- * server (a few kB each in the backend).
- */
-export const STATEMENT_CACHE = 1000;
 
 /**
  * Prepared statements per connection. Far above the distinct texts of an ordinary
