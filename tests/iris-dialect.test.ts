@@ -310,8 +310,10 @@ describe("IRIS INSERT", () => {
       null,
       1, // BIT: 1/0, never 't'/'f' (dialect §1.3, pgwire §3)
       "2024-03-10",
-      "2024-03-10 18:30:00.000", // IRIS has no time zones: UTC wall-clock text (dialect §1.4)
-      "2024-03-11 07:30:00.000",
+      // IRIS has no time zones (dialect §1.4): the UTC instant, with its Z, so that postgres.js does not
+      // re-read it as local time where the server declares the parameter a timestamp.
+      "2024-03-10T18:30:00.000Z",
+      "2024-03-11T07:30:00.000Z",
       '{"tags":["a"]}',
       "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
       "[0.25,-1,3.5,0]",
@@ -392,7 +394,9 @@ describe("IRIS SELECT", () => {
       [{ body: { ne: null } }, `"body" IS NOT NULL`, []],
       [{ published: true }, `"published" = $1`, [1]],
       [{ published: { ne: false } }, `"published" <> $1`, [0]],
-      [{ createdAt: { gte: new Date("2024-03-10T23:30:00+05:00") } }, `"createdAt" >= $1`, ["2024-03-10 18:30:00.000"]],
+      [{ createdAt: { gte: new Date("2024-03-10T23:30:00+05:00") } }, `"createdAt" >= $1`, [
+        "2024-03-10T18:30:00.000Z",
+      ]],
       [{ small: [1, 2, 3] }, `"small" = TO_VECTOR($1, float)`, ["[1,2,3]"]],
       [{ or: [{ n32: 1 }, { title: "b" }] }, `("n32" = $1 OR "title" = $2)`, [1, "b"]],
       [{ and: [{ n32: { gt: 1 } }, { n32: { lt: 5 } }] }, `("n32" > $1 AND "n32" < $2)`, [1, 5]],
@@ -456,7 +460,7 @@ describe("IRIS UPDATE and DELETE", () => {
     assert.deepEqual(s, {
       text: `UPDATE "docs" SET "published" = $1, "embedding" = TO_VECTOR($2, double), "createdAt" = $3 ` +
         `WHERE ("id" = $4 OR "title" LIKE $5)`,
-      params: [1, "[0.25,-1,3.5,0]", "2024-03-10 18:30:00.000", 1, "x%"],
+      params: [1, "[0.25,-1,3.5,0]", "2024-03-10T18:30:00.000Z", 1, "x%"],
     });
     assertIrisSafe(s);
   });
