@@ -189,36 +189,6 @@ function report(ctx: EngineContext, event: Parameters<NonNullable<ResolvedConfig
   }
 }
 
-const TRANSACTION_CONTROL =
-  /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b/i;
-const SESSION_STATE = /^\s*(SET|RESET|DISCARD)\b/i;
-
-/**
- * Raw statements that would change a connection's state behind irisql's back.
- * On the pool ("pool"), transaction control and session settings would stay on
- * whichever connection ran them and reach its next user. Inside a transaction
- * ("transaction"), transaction control would end or split it unseen.
- */
-export function refuseControl(text: string, where: "pool" | "transaction"): void {
-  if (TRANSACTION_CONTROL.test(text)) {
-    throw new ValidationError(
-      where === "pool"
-        ? "Transaction control statements cannot run on the pool (the transaction would stay on one pooled " +
-          "connection and swallow other callers' statements). Use engine.begin(fn) or engine.session(), " +
-          "or hold a connection with engine.connect()."
-        : "Transaction control statements cannot run inside a transaction irisql manages: use savepoint() for " +
-          "nested work, and let begin()/commit()/rollback() end the transaction.",
-    );
-  }
-  if (where === "pool" && SESSION_STATE.test(text)) {
-    throw new ValidationError(
-      "Session settings (SET, RESET, DISCARD) cannot run on the pool: they would stay on one pooled connection " +
-        "and reach its next user. Use SET LOCAL inside engine.begin(), hold a connection with engine.connect(), " +
-        "or pass the setting in the engine options.",
-    );
-  }
-}
-
 /** Used by objects that end: a clear error instead of a hang. */
 export function closedError(what: string): SessionClosedError {
   return new SessionClosedError(`This ${what} has finished and can no longer be used; start a new one`);

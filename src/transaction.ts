@@ -26,14 +26,8 @@ import {
   QueryTimeoutError,
   TransactionRolledBackError,
 } from "./errors.ts";
-import {
-  closedError,
-  type EngineContext,
-  Executor,
-  type QueryInput,
-  refuseControl,
-  type StreamOptions,
-} from "./executor.ts";
+import { closedError, type EngineContext, Executor, type QueryInput, type StreamOptions } from "./executor.ts";
+import { refuseControl } from "./control-statements.ts";
 import type { Result, Row } from "./result.ts";
 
 /** A savepoint whose function is running. */
@@ -223,9 +217,8 @@ export class Transaction extends Executor {
    * server answers COMMIT with a rollback.
    */
   async commit(): Promise<void> {
-    await this.#whenFree();
+    await this.#quiet();
     this.guard();
-    await this.#settled();
     this.#done = true;
     const failure = this.#failures[0];
     if (failure !== undefined) {
@@ -236,13 +229,13 @@ export class Transaction extends Executor {
         { scope: "transaction", cause: failure },
       );
       try {
-        await this.#control(this.ctx.dialect.rollbackSql(), 0);
+        await this.#control(this.ctx.dialect.rollbackSql(), 0, true);
       } catch (rollbackError) {
         noteRollbackError(error, rollbackError);
       }
       throw error;
     }
-    const answer = await this.#control(this.ctx.dialect.commitSql(), 0);
+    const answer = await this.#control(this.ctx.dialect.commitSql(), 0, true);
     if (answer.command.toUpperCase() === "ROLLBACK") {
       throw new TransactionRolledBackError(
         "The server rolled the transaction back instead of committing it; nothing it did is stored",
@@ -256,11 +249,11 @@ export class Transaction extends Executor {
    * then be dropped); the failure is noted on `cause` when it is an IrisqlError.
    */
   async rollback(cause?: unknown): Promise<boolean> {
-    await this.#whenFree();
+    await this.#quiet();
     if (this.#done) return true;
     this.#done = true;
     try {
-      await this.#control(this.ctx.dialect.rollbackSql(), 0);
+      await this.#control(this.ctx.dialect.rollbackSql(), 0, true);
       return true;
     } catch (rollbackError) {
       noteRollbackError(cause, rollbackError);
@@ -273,8 +266,13 @@ export class Transaction extends Executor {
     this.#done = true;
   }
 
-  /** Transaction control, sent as is: never gated, never counted as the user's failure. */
-  #control(text: string, depth: number): Promise<Result> {
+  /**
+   * Transaction control, sent as is and never gated. Once the transaction ended only its own
+   * COMMIT/ROLLBACK (`final`) may go: a late SAVEPOINT or RELEASE would land on a connection
+   * that may already serve someone else.
+   */
+  #control(text: string, depth: number, final = false): Promise<Result> {
+    if (this.#done && !final) return Promise.reject(closedError("transaction"));
     const answer = super.run(text, [], undefined, true);
     answer.catch((error) => this.#noteFailure(error, depth));
     return answer;
@@ -324,6 +322,17 @@ export class Transaction extends Executor {
 
   async #whenFree(): Promise<void> {
     for (let b = this.#blocker(); b; b = this.#blocker()) await b.ended;
+  }
+
+  /**
+   * No savepoint runs (unless the caller is inside it) and every statement sent has answered.
+   * Looped: a savepoint() called in the same tick as commit() registers a moment later.
+   */
+  async #quiet(): Promise<void> {
+    do {
+      await this.#whenFree();
+      await this.#settled();
+    } while (this.#blocker() || this.#inflight > 0);
   }
 }
 

@@ -250,6 +250,39 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await ids(), [30, 31]);
     });
 
+    it("a savepoint called in the same tick as commit() is part of that transaction, and commit waits for it", async () => {
+      await clear();
+      const s = engine.session();
+      try {
+        await s.insert(items, { id: 1, label: "a" });
+        const sp = s.savepoint(async () => {
+          await sleep(30);
+          await s.insert(items, { id: 2, label: "b" });
+        });
+        await s.commit();
+        await sp;
+      } finally {
+        await s.close();
+      }
+      assert.deepEqual(await ids(), [1, 2]);
+    });
+
+    it("hidden session settings and transaction control are refused on the pool too; function bodies are not", async () => {
+      const from = events.length;
+      const hidden = [
+        "/* hint */ SET search_path TO pg_catalog",
+        "-- note\nBEGIN",
+        "SELECT 1; SET search_path TO pg_catalog",
+        "SELECT 1 ;\n  /* x */ commit",
+        "SELECT set_config('irisql.misuse', 'dirty', false)",
+      ];
+      for (const text of hidden) await assert.rejects(engine.execute(text), ValidationError, text);
+      assert.deepEqual(events.slice(from).map((e) => e.sql), [], "nothing was sent");
+      // Keywords inside literals, quoted names and comments are not statements.
+      const r = await engine.execute(`SELECT 'SET x; BEGIN' AS "set; commit" -- ; ROLLBACK`);
+      assert.deepEqual(r.rows, [{ "set; commit": "SET x; BEGIN" }]);
+    });
+
     it("refuses transaction control and session settings on the pool, and transaction control in a transaction", async () => {
       const from = events.length;
       const refused = ["BEGIN", "  start transaction", "COMMIT", "ROLLBACK", "SAVEPOINT x", "SET search_path = x"];
