@@ -1,4 +1,9 @@
 /**
+ * Faults the pool must not paper over, and resources it must not leak.
+ *
+ * A read whose connection died while it ran fails with ConnectionError: it may
+ * have had effects (a function that writes), so it is not sent again.
+ *
  * Memory stays bounded under statements that never repeat: 200,000 distinct SQL
  * texts through a pool of 4 leave the client's heap and the server backends'
  * private memory where 20,000 left them. Each connection keeps a bounded set of
@@ -9,8 +14,19 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { createEngine, type Engine, text } from "../../mod.ts";
-import { ADMIN_URL, flushEvidence, log, SOAK, uniqueName } from "./support.ts";
+import { ConnectionError, createEngine, type Engine, text } from "../../mod.ts";
+import {
+  ADMIN_URL,
+  ensureRole,
+  flushEvidence,
+  log,
+  PG_URL,
+  SOAK,
+  terminateWhenRunning,
+  timed,
+  uniqueName,
+  watchedEngine,
+} from "./support.ts";
 
 const TOTAL = SOAK ? 400_000 : 200_000;
 const WARM = 20_000;
@@ -53,6 +69,30 @@ function privateMB(pid: number): number | undefined {
     return undefined;
   }
 }
+
+describe("reliability: nothing that reached the server is sent again", () => {
+  const app = uniqueName("rel_once");
+  let engine: Engine;
+
+  before(async () => {
+    await ensureRole();
+    engine = watchedEngine(PG_URL, { pool: { max: 2 }, applicationName: app });
+  });
+
+  after(async () => {
+    await engine.dispose();
+  });
+
+  it("fails a read whose backend was terminated while it ran with ConnectionError, without running it again", async () => {
+    const [r] = await Promise.all([
+      timed(engine.execute("SELECT 44 AS answer, pg_sleep(0.4) AS slept")),
+      terminateWhenRunning(app, "SELECT 44 AS answer, pg_sleep(0.4)%"),
+    ]);
+    assert.ok(r.error instanceof ConnectionError, String(r.error ?? "it answered"));
+    assert.ok(r.ms < 400, `failed after ${r.ms.toFixed(0)} ms: it was not run a second time`);
+    assert.equal((await engine.execute("SELECT 1 AS n")).scalar(), 1);
+  });
+});
 
 describe("reliability: bounded memory under ever-new SQL texts", () => {
   const app = uniqueName("rel_mem");
