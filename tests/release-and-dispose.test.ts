@@ -5,10 +5,20 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
 import net from "node:net";
 import { createEngine, type Engine, type EngineOptions, SessionClosedError, sql } from "../mod.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+import {
+  Link,
+  type LinkPoolOptions,
+  TX_FAILED,
+  TX_IDLE,
+  TX_IN,
+  TX_UNKNOWN,
+  TX_UNSEEN,
+} from "../src/adapters/postgresjs-pool.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -211,11 +221,12 @@ for (const target of TARGETS) {
       }
     });
 
-    it("a pooled script that leaves a transaction open does not swallow later pooled writes", async () => {
+    it("a pooled statement that leaves its connection in a transaction does not swallow later pooled writes", async () => {
       const engine = engineFor();
       try {
         const t = await withTable(target, engine);
-        await engine.execute(`INSERT INTO ${t} (id) VALUES (1); BEGIN`);
+        // engine.execute() refuses this script; the adapter must still not hand the connection on as it is.
+        await engine.adapter.run(`INSERT INTO ${t} (id) VALUES (1); BEGIN`, [], { simple: true });
         await engine.execute(`INSERT INTO ${t} (id) VALUES (2)`);
         assert.deepEqual(await target.committed(engine, t), [2]);
       } finally {
@@ -312,3 +323,47 @@ for (const target of TARGETS) {
     });
   });
 }
+
+describe("transaction status from the bytes a connection receives", () => {
+  /** A link on a fake socket: what `feed` emits is what the driver would receive. */
+  function fakeLink(): { link: Link; feed: (...chunks: (number | string)[][]) => void } {
+    const socket = Object.assign(new EventEmitter(), { destroy() {} });
+    let open!: { socket: () => unknown };
+    const options = {
+      open: (hooks: { socket: () => unknown }) => (open = hooks, {}),
+      connect: () => socket,
+    } as unknown as LinkPoolOptions;
+    const link = new Link(options, () => {});
+    open.socket();
+    const bytes = (chunk: (number | string)[]) =>
+      new Uint8Array(chunk.flatMap((x) => typeof x === "string" ? [...x].map((c) => c.charCodeAt(0)) : [x]));
+    return { link, feed: (...chunks) => chunks.forEach((c) => socket.emit("data", bytes(c))) };
+  }
+  const rfq = (status: string) => ["Z", 0, 0, 0, 5, status];
+  const complete = ["C", 0, 0, 0, 11, "BEGIN", 0];
+
+  it("follows ReadyForQuery at the end of each chunk, and knows when an answer is still coming", () => {
+    const { link, feed } = fakeLink();
+    feed(["R", 0, 0, 0, 8, 0, 0, 0, 0]);
+    assert.equal(link.txStatus, TX_UNSEEN, "nothing known before the first ReadyForQuery");
+    feed(rfq("I"));
+    assert.equal(link.txStatus, TX_IDLE);
+    feed([...complete, ...rfq("T")]);
+    assert.equal(link.txStatus, TX_IN);
+    feed(["D", 0, 0, 0, 40, 0, 1]);
+    assert.equal(link.txStatus, TX_UNKNOWN, "a row arrived: the answer is not over");
+    feed([...rfq("E")]);
+    assert.equal(link.txStatus, TX_FAILED);
+  });
+
+  it("joins a ReadyForQuery split across chunks, down to one byte each", () => {
+    const { link, feed } = fakeLink();
+    feed(rfq("I"));
+    feed([...complete, "Z", 0, 0], [0, 5, "T"]);
+    assert.equal(link.txStatus, TX_IN);
+    feed(...rfq("I").map((b) => [b]));
+    assert.equal(link.txStatus, TX_IDLE);
+    feed([...complete, "Z"], [0], [0, 0], [5], ["E"]);
+    assert.equal(link.txStatus, TX_FAILED);
+  });
+});
