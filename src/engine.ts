@@ -111,8 +111,16 @@ export class Engine extends Executor {
     fnOrOptions?: ((s: Session) => Promise<T> | T) | SessionOptions,
     options?: SessionOptions,
   ): Session | Promise<T> {
+    if (typeof fnOrOptions === "function") {
+      // The callback form answers with a promise, so a disposed engine rejects it rather than throwing.
+      try {
+        this.guard();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Session(this, options).runUnit(fnOrOptions);
+    }
     this.guard();
-    if (typeof fnOrOptions === "function") return new Session(this, options).runUnit(fnOrOptions);
     return new Session(this, fnOrOptions);
   }
 

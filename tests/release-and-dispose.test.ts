@@ -134,6 +134,20 @@ for (const target of TARGETS) {
       }
     });
 
+    it("a released connection sends nothing more (it may already serve someone else)", async () => {
+      const engine = engineFor();
+      try {
+        const conn = await engine.adapter.reserve();
+        await conn.run("SELECT 1", [], {});
+        await conn.release();
+        await assert.rejects(conn.run("SELECT 1", [], {}), SessionClosedError);
+        await assert.rejects(conn.pipeline([{ text: "SELECT 1", params: [] }]), SessionClosedError);
+        assert.equal((await engine.execute("SELECT 2 AS two")).scalar(), 2);
+      } finally {
+        await done(engine);
+      }
+    });
+
     it("a transaction whose statement failed (status E) is rolled back on release", async () => {
       const engine = engineFor();
       try {

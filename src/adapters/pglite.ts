@@ -13,6 +13,7 @@ import {
   type IrisqlError,
   PoolTimeoutError,
   QueryCancelledError,
+  SessionClosedError,
 } from "../errors.ts";
 import {
   type Adapter,
@@ -289,8 +290,15 @@ class PGliteReserved implements ReservedConnection {
   run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
+    // Released: the one connection may already serve the next caller, outside whose turn nothing may run.
     // Held past dispose()'s grace period: the database closed under it.
-    const answer = this.#closed() ? Promise.reject(ended()) : query(this.#db, text, params, options, this.#fail);
+    const answer = this.#release === undefined
+      ? Promise.reject(
+        new SessionClosedError("This connection was released and can no longer be used; reserve a new one"),
+      )
+      : this.#closed()
+      ? Promise.reject(ended())
+      : query(this.#db, text, params, options, this.#fail);
     return replyTo(answer, reply);
   }
 

@@ -6,7 +6,14 @@
  */
 import net from "node:net";
 import postgres from "postgres";
-import { ConnectionError, IrisqlError, PoolTimeoutError, QueryCancelledError, QueryTimeoutError } from "../errors.ts";
+import {
+  ConnectionError,
+  IrisqlError,
+  PoolTimeoutError,
+  QueryCancelledError,
+  QueryTimeoutError,
+  SessionClosedError,
+} from "../errors.ts";
 import type {
   Adapter,
   AdapterContext,
@@ -383,6 +390,10 @@ class PostgresJsReserved implements ReservedConnection {
   }
 
   #gone(): IrisqlError | undefined {
+    // After release the link may already serve someone else: nothing more goes out on it.
+    if (this.#released) {
+      return new SessionClosedError("This connection was released and can no longer be used; reserve a new one");
+    }
     if (!this.#link.dead) return undefined;
     return this.#fail(connectionClosed(), "");
   }
@@ -451,7 +462,7 @@ class PostgresJsReserved implements ReservedConnection {
         const rollback = status !== TX_IDLE;
         const text = rollback ? (resetSql ? "ROLLBACK; " + resetSql : "ROLLBACK") : resetSql!;
         try {
-          await this.run(text, [], { simple: true });
+          await send(link, this.#pool, false, text, [], SIMPLE, true, this.#fail);
           drop = link.txStatus !== TX_IDLE && link.txStatus !== TX_UNSEEN;
         } catch {
           drop = true;
@@ -468,6 +479,7 @@ class PostgresJsReserved implements ReservedConnection {
 // The driver copies these into each query's own options.
 const PREPARED = Object.freeze({ prepare: true });
 const UNPREPARED = Object.freeze({ prepare: false });
+const SIMPLE: RunOptions = Object.freeze({ simple: true });
 
 function start(
   link: Link,
