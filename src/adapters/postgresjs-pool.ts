@@ -49,6 +49,8 @@ export class Link {
   idleSince: number = this.born;
   /** When the oldest statement in flight (pending.first) started to run, as far as the client can tell. */
   headSince = 0;
+  /** The pool's turn (see LinkPool.headStarted) when it did. */
+  headTurn = 0;
   readonly sql: Sql;
   #sockets = new Set<LinkSocket>();
   #opened = false;
@@ -488,6 +490,28 @@ export class LinkPool {
     this.#serve();
   }
 
+  /**
+   * The oldest statement in flight on `link` changed (it got work while idle, or its
+   * previous head answered): its clock starts now. The turn advances at the next
+   * microtask checkpoint, so a statement queued in the same synchronous burst as the
+   * pick that looks at it is never taken for slow, however long the burst took.
+   */
+  headStarted(link: Link): void {
+    link.headSince = now();
+    link.headTurn = this.#turn;
+    if (!this.#turnPending) {
+      this.#turnPending = true;
+      queueMicrotask(this.#nextTurn);
+    }
+  }
+
+  #turn = 0;
+  #turnPending = false;
+  #nextTurn = (): void => {
+    this.#turn++;
+    this.#turnPending = false;
+  };
+
   /** Is there a live link other than `except` that has run a statement? */
   hasReady(except: Link): boolean {
     return this.#links.some((l) => l !== except && l.ready && !l.dead);
@@ -566,7 +590,7 @@ export class LinkPool {
       if (link.busy === 0) return link;
       if (use !== "shared") continue;
       t ||= now();
-      if (t - link.headSince >= SLOW_MS) {
+      if (t - link.headSince >= SLOW_MS && link.headTurn !== this.#turn) {
         if (link.busy < pipeline && (!stalled || link.busy < stalled.busy)) stalled = link;
       } else if (link.busy >= pipeline) fastButFull = true;
       else if (!best || link.busy < best.busy) best = link;

@@ -34,7 +34,6 @@ import {
   TX_UNSEEN,
   type Waiter,
 } from "./postgresjs-pool.ts";
-import { now } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PostgresJsConfig {
@@ -530,17 +529,17 @@ function send<T>(
   } catch (error) {
     return sendFailed(error, link, pool, pooled, text, options, fail, reply);
   }
-  if (link.pending.length === 0) link.headSince = now();
+  if (link.pending.length === 0) pool.headStarted(link);
   link.pending.push(query);
   const answer = options.signal ? withSignal(query, options.signal) : query;
   return answer.then((result: Sql) => {
-    settled(link, query);
+    settled(pool, link, query);
     link.ready = true;
     if (pooled) pool.done(link);
     const raw = toRaw(result);
     return reply ? reply.ok(raw) : raw;
   }, (error: unknown) => {
-    settled(link, query);
+    settled(pool, link, query);
     const e = error instanceof IrisqlError ? error : fail(error, text);
     if (pooled && query.state == null && e instanceof ConnectionError && unsentMayMove(link, pool, options, tries)) {
       pool.drop(link);
@@ -552,10 +551,10 @@ function send<T>(
 }
 
 /** `query` left the link: the next one in line starts to run (the deadline's clock). */
-function settled(link: Link, query: PendingQuery): void {
+function settled(pool: LinkPool, link: Link, query: PendingQuery): void {
   if (link.pending.first === query) {
     link.pending.shift();
-    link.headSince = now();
+    pool.headStarted(link);
   } else {
     link.pending.remove(query);
   }
