@@ -64,7 +64,12 @@ export function compileInto(
   if (isCompilable(query)) return nonEmpty(query[COMPILE](target, params, into));
   if (typeof query === "object" && query !== null && typeof (query as CompiledQuery).text === "string") {
     const given = (query as CompiledQuery).params;
-    if (given) { for (const v of given) into.push(v); }
+    if (given) {
+      for (const v of given) {
+        checkParam(v, "$" + (into.length + 1));
+        into.push(v);
+      }
+    }
     return nonEmpty((query as CompiledQuery).text);
   }
   throw new ValidationError(
