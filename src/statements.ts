@@ -670,7 +670,11 @@ function selectShape(
 ): string | undefined {
   if (!isPlainObject(options)) return undefined;
   // An option the builder does not know must reach it (and its error), never a cached shape.
-  for (const key in options) if (!(FIND_OPTIONS as readonly string[]).includes(key)) return undefined;
+  for (const key in options) {
+    if (key !== "where" && key !== "orderBy" && key !== "limit" && key !== "offset" && key !== "columns") {
+      return undefined;
+    }
+  }
   const { where, orderBy, limit, offset, columns } = options;
   // No where and an empty where give the same SQL: both are "{}".
   let shape = where === undefined || where === null ? "{}" : whereShape(dialect, table, where, values);
