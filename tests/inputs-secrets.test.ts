@@ -14,7 +14,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { ConfigError, ConnectionError, createEngine } from "../mod.ts";
+import { ConfigError, ConnectionError, createEngine, QueryError, sql } from "../mod.ts";
+import { PG_URL } from "./helpers.ts";
 import { passwordOf, resolveConfig } from "../src/config.ts";
 
 const deep = (x: unknown) => inspect(x, { showHidden: true, depth: 10, getters: true });
@@ -116,6 +117,22 @@ describe("the password is out of reach of any property walk", () => {
       assert.ok(error instanceof ConnectionError, String(error));
       assert.ok(!deep(error).includes(PASSWORD), deep(error).slice(0, 300));
       assert.ok(!deep(engine).includes(PASSWORD), "not after connecting either");
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe("a failed statement's error keeps none of the values it bound", () => {
+  it("inspect with showHidden shows neither the bound value nor the arguments (PostgreSQL)", async () => {
+    const engine = createEngine(PG_URL);
+    try {
+      const secret = "bound-S3cret-value-42";
+      const error = await engine.execute(sql`SELECT ${secret}::text AS s, 1 / 0 AS n`).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof QueryError, `got ${error}`);
+      const shown = inspect(error, { showHidden: true, depth: 10 });
+      assert.ok(!shown.includes(secret), shown);
+      assert.match(shown, /division by zero/);
     } finally {
       await engine.dispose();
     }

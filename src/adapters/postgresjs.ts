@@ -241,7 +241,9 @@ export class PostgresJsAdapter implements Adapter {
 
   /** Turn a driver error into an irisql error. */
   #fail = (error: unknown, sql: string): IrisqlError => {
-    // The driver's error becomes the `cause`, which loggers print too: scrub it first.
+    // The driver's error becomes the `cause`, which loggers print too: without the bound values
+    // it keeps (hidden, but shown by inspect with showHidden), and without the password.
+    error = withoutValues(error);
     scrub(error, this.#config.password);
     const e = error as { code?: string; name?: string; message?: string; severity?: string };
     const where = `${this.#config.host}:${this.#config.port}`;
@@ -701,6 +703,19 @@ function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
 /** Remove a password from text, in case a server ever echoes one. */
 export function redact(text: string, password: string): string {
   return password ? text.split(password).join("***") : text;
+}
+
+/**
+ * postgres.js hangs the statement's parameters and arguments on every error it rejects a
+ * query with, as fixed properties that cannot be removed: copy the error without them.
+ */
+function withoutValues(error: unknown): unknown {
+  if (typeof error !== "object" || error === null || !("parameters" in error || "args" in error)) return error;
+  const source = error as unknown as Error;
+  const copy = Object.assign(new Error(source.message), error) as Error & Record<string, unknown>;
+  copy.name = source.name;
+  copy.stack = source.stack;
+  return copy;
 }
 
 /** Remove a password from the text fields of a driver error, in place. */
