@@ -18,12 +18,15 @@ export { col, Column, index, IndexBuilder, Table, table } from "./src/schema.ts"
 export type {
   AnyTable,
   ColumnKind,
+  ColumnName,
   ColumnSpec,
   HnswOptions,
   IndexSpec,
   InferInsert,
   InferRow,
+  Selected,
   TableOptions,
+  VectorColumnOf,
   VectorElement,
   VectorMetric,
 } from "./src/schema.ts";
