@@ -22,6 +22,8 @@ export type ParamStyle = "reuse" | "repeat";
 /** The part of a dialect that compiling needs; kept tiny so sql.ts stays driver-free. */
 export interface CompileTarget {
   readonly paramStyle: ParamStyle;
+  /** The dialect's identifier quoting, where it refuses more than quoteIdent does (IRIS: ';', '$1'). */
+  quoteId?(name: string): string;
 }
 
 const COMPILE = Symbol("irisql.compile");
@@ -475,7 +477,13 @@ export interface SqlTag {
 export const sql: SqlTag = Object.assign(
   (strings: TemplateStringsArray, ...values: unknown[]) => new SqlFragment(strings, values),
   {
-    id: (...parts: string[]) => new RawSql(parts.map(quoteIdent).join(".")),
+    id: (...parts: string[]) => {
+      // Names no server accepts fail here; the dialect's own rules apply when it compiles.
+      for (const part of parts) quoteIdent(part);
+      return new DialectFragment((t) =>
+        new RawSql(parts.map((p) => t.quoteId ? t.quoteId(p) : quoteIdent(p)).join("."))
+      );
+    },
     raw: (t: string) => new RawSql(t),
     join: (items: readonly unknown[], separator = ", ") => {
       const strings = [""];

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, createEngine, type Engine, table, ValidationError } from "../mod.ts";
 import { decode } from "../src/codec.ts";
+import { parseFloat8 } from "../src/adapters/types.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
 
@@ -92,5 +93,30 @@ describe("reading special values other clients stored", () => {
     assert.equal(decode(spec, "-Infinity", false), -Infinity);
     assert.ok(Object.is(decode(spec, "-0.0", false), -0));
     assert.equal(decode(spec, "1e+16", false), 1e16);
+  });
+});
+
+describe("raw results read special floats the same way", () => {
+  it("execute() on iris:// gives ±Infinity for what iris-pgwire sends as inf/-inf", async () => {
+    const engine = createEngine(emu.url);
+    const name = uniqueName("raw_inf");
+    try {
+      await engine.execute(`CREATE TABLE "${name}" ("id" INTEGER NOT NULL, "x" DOUBLE, PRIMARY KEY ("id"))`);
+      for (const [id, v] of [[1, "Infinity"], [2, "-Infinity"], [3, "1.5"]]) {
+        await engine.execute(`INSERT INTO "${name}" ("id", "x") VALUES (${id}, CAST('${v}' AS DOUBLE))`);
+      }
+      const r = await engine.execute(`SELECT "id", "x" FROM "${name}" ORDER BY "id"`);
+      assert.deepEqual(r.rows, [{ id: 1, x: Infinity }, { id: 2, x: -Infinity }, { id: 3, x: 1.5 }]);
+    } finally {
+      await engine.execute(`DROP TABLE "${name}"`).catch(() => {});
+      await engine.dispose();
+    }
+  });
+
+  it("parseFloat8 reads both servers' spellings", () => {
+    for (const [text, value] of [["inf", Infinity], ["-inf", -Infinity], ["Infinity", Infinity], ["1e+16", 1e16]]) {
+      assert.equal(parseFloat8(text as string), value, text as string);
+    }
+    assert.ok(Number.isNaN(parseFloat8("nan")) && Number.isNaN(parseFloat8("NaN")));
   });
 });

@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { col, createEngine, type Engine, index, table, ValidationError } from "../mod.ts";
+import { col, createEngine, type Engine, index, sql, table, ValidationError } from "../mod.ts";
 import { irisDialect } from "../src/dialects/iris.ts";
 import { postgresDialect } from "../src/dialects/postgres.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
@@ -90,6 +90,27 @@ describe("identifiers with ';' end to end", () => {
     } finally {
       await watched.dispose();
     }
+  });
+
+  it("sql.id() follows the dialect: refused on iris:// before sending, quoted as given on postgres://", async () => {
+    const sent: string[] = [];
+    const watched = createEngine(emu.url, { onQuery: (e) => sent.push(e.sql) });
+    try {
+      const victim = table(uniqueName("victim_id"), { id: col.integer().primaryKey() });
+      await watched.createAll([victim]);
+      const from = sent.length;
+      const evil = `${victim.name}_x; DROP TABLE ${victim.name} --`;
+      for (const name of [evil, "col$1"]) {
+        await assert.rejects(watched.execute(sql`DROP TABLE IF EXISTS ${sql.id(name)}`), ValidationError, name);
+      }
+      assert.deepEqual(sent.slice(from), [], "nothing reached the server");
+      assert.equal(await watched.hasTable(victim.name), true, "the victim table is still there");
+      await watched.dropAll([victim]);
+    } finally {
+      await watched.dispose();
+    }
+    const r = await pg.execute(sql`SELECT 1 AS ${sql.id("a;b")}`);
+    assert.deepEqual(r.rows, [{ "a;b": 1 }]);
   });
 
   it("postgres:// stores a table and column named with ';' as given", async () => {

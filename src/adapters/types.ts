@@ -65,11 +65,24 @@ export function parseTimestamp(text: string): Date | string {
   return new Date(t);
 }
 
+/**
+ * Float text as a number. PostgreSQL spells the special values Infinity/-Infinity/NaN;
+ * iris-pgwire sends Python's inf/-inf/nan, which Number() would read as NaN.
+ */
+export function parseFloat8(text: string): number {
+  const n = Number(text);
+  if (n === n) return n;
+  const t = text.toLowerCase();
+  return t === "inf" || t === "+inf" ? Infinity : t === "-inf" ? -Infinity : NaN;
+}
+
 const identity = (text: string) => text;
 
 /** Parsers both adapters install, keyed by OID. */
 export const PARSERS: Record<number, (text: string) => unknown> = {
   [OID.int8]: parseInt8,
+  [OID.float4]: parseFloat8,
+  [OID.float8]: parseFloat8,
   [OID.numeric]: identity,
   [OID.date]: identity,
   [OID.timestamp]: parseTimestamp,
