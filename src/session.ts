@@ -280,9 +280,14 @@ export class Session {
   // --- units of work ---------------------------------------------------------
 
   /** A nested unit: if `fn` throws, only its work is undone; the error is rethrown. */
-  async savepoint<R>(fn: (sp: this) => Promise<R> | R): Promise<R> {
-    const tx = await this.#transaction();
-    return tx.savepoint(() => fn(this));
+  savepoint<R>(fn: (sp: this) => Promise<R> | R): Promise<R> {
+    // With a transaction open, the savepoint registers now, so a commit() called next waits for it.
+    if (this.#tx && !this.#closed) return this.#tx.savepoint(() => fn(this));
+    try {
+      return this.#transaction().then((tx) => tx.savepoint(() => fn(this)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Commit the open transaction (if any). The session stays usable. */
