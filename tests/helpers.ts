@@ -4,7 +4,9 @@
  *   - pglite:   embedded PGlite with pgvector, in memory.
  * Table names get a random suffix: node --test runs files in parallel.
  */
-import { createEngine, type Engine, type EngineOptions } from "../mod.ts";
+import { after, before } from "node:test";
+import { type AnyTable, createEngine, type Engine, type EngineOptions } from "../mod.ts";
+import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 import { envVar } from "../src/adapters/runtime.ts";
 
 export const PG_URL = envVar("IRISQL_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -29,4 +31,38 @@ export function uniqueName(prefix: string): string {
 
 export function engineFor(backend: Backend | string, options?: EngineOptions): Engine {
   return createEngine(typeof backend === "string" ? backend : backend.url, options);
+}
+
+/**
+ * One engine per backend (PostgreSQL, PGlite, and iris:// through the iris-pgwire
+ * EMULATOR, not IRIS) with `tables` created, registered on the calling file's
+ * before/after hooks. `engine(name)` is valid inside tests; `irisUrl()` too.
+ */
+export function everyBackend(tables: AnyTable[]): {
+  names: readonly ("postgres" | "pglite" | "iris")[];
+  engine(name: string): Engine;
+  irisUrl(): string;
+} {
+  let emu: IrisEmulator | undefined;
+  const engines = new Map<string, Engine>();
+  before(async () => {
+    emu = await startIrisEmulator();
+    engines.set("postgres", createEngine(PG_URL)).set("pglite", createEngine(PGLITE_URL)).set(
+      "iris",
+      createEngine(emu.url),
+    );
+    for (const engine of engines.values()) await engine.createAll(tables);
+  });
+  after(async () => {
+    for (const engine of engines.values()) {
+      await engine.dropAll(tables).catch(() => {});
+      await engine.dispose();
+    }
+    await emu?.close();
+  });
+  return {
+    names: ["postgres", "pglite", "iris"],
+    engine: (name) => engines.get(name)!,
+    irisUrl: () => emu!.url,
+  };
 }

@@ -9,11 +9,10 @@
  *    zone where a wall-clock string re-read as local time moves by 5.5 hours.
  *  - A timestamp string without a zone means UTC, as timestamps read back do.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { col, createEngine, type Engine, table, ValidationError } from "../mod.ts";
-import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
-import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+import { col, table, ValidationError } from "../mod.ts";
+import { everyBackend, uniqueName } from "./helpers.ts";
 
 const days = table(uniqueName("values_days"), {
   id: col.integer().primaryKey(),
@@ -43,29 +42,11 @@ const INSTANTS = [
 /** Values the types do not offer but irisql accepts at run time (ISO strings, a Date for a date). */
 const untyped = <T>(value: unknown) => value as T;
 
-let emu: IrisEmulator;
-const engines: [string, Engine][] = [];
+const backends = everyBackend([days]);
 
-before(async () => {
-  emu = await startIrisEmulator();
-  engines.push(["postgres", createEngine(PG_URL)], ["pglite", createEngine(PGLITE_URL)], [
-    "iris",
-    createEngine(emu.url),
-  ]);
-  for (const [, engine] of engines) await engine.createAll([days]);
-});
-
-after(async () => {
-  for (const [, engine] of engines) {
-    await engine.dropAll([days]).catch(() => {});
-    await engine.dispose();
-  }
-  await emu?.close();
-});
-
-for (const name of ["postgres", "pglite", "iris"]) {
+for (const name of backends.names) {
   describe(`dates and instants on ${name}`, () => {
-    const engine = () => engines.find(([n]) => n === name)![1];
+    const engine = () => backends.engine(name);
     let nextId = name === "postgres" ? 1 : name === "pglite" ? 1001 : 2001;
 
     it("refuses an impossible calendar date in a row and in a where, sending nothing", async () => {

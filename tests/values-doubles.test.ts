@@ -6,13 +6,12 @@
  * "0"), so irisql refuses them before sending anything, the same everywhere.
  * Values other clients stored still read back as what they are.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { col, createEngine, type Engine, table, ValidationError } from "../mod.ts";
+import { col, createEngine, table, ValidationError } from "../mod.ts";
 import { decode } from "../src/codec.ts";
 import { parseFloat8 } from "../src/adapters/types.ts";
-import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
-import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+import { everyBackend, uniqueName } from "./helpers.ts";
 
 const nums = table(uniqueName("values_doubles"), {
   id: col.integer().primaryKey(),
@@ -22,29 +21,11 @@ const nums = table(uniqueName("values_doubles"), {
 const SPECIAL: [string, number][] = [["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity], ["-0", -0]];
 const ORDINARY = [0, 1.5, -2.25e-308, 1.7976931348623157e308, 5e-324, -1e21, 0.1 + 0.2];
 
-let emu: IrisEmulator;
-const engines: [string, Engine][] = [];
+const backends = everyBackend([nums]);
 
-before(async () => {
-  emu = await startIrisEmulator();
-  engines.push(["postgres", createEngine(PG_URL)], ["pglite", createEngine(PGLITE_URL)], [
-    "iris",
-    createEngine(emu.url),
-  ]);
-  for (const [, engine] of engines) await engine.createAll([nums]);
-});
-
-after(async () => {
-  for (const [, engine] of engines) {
-    await engine.dropAll([nums]).catch(() => {});
-    await engine.dispose();
-  }
-  await emu?.close();
-});
-
-for (const name of ["postgres", "pglite", "iris"]) {
+for (const name of backends.names) {
   describe(`doubles on ${name}`, () => {
-    const engine = () => engines.find(([n]) => n === name)![1];
+    const engine = () => backends.engine(name);
 
     it("refuses NaN, ±Infinity and -0 in a row, an update and a where, naming the value", async () => {
       for (const [label, x] of SPECIAL) {
@@ -98,7 +79,7 @@ describe("reading special values other clients stored", () => {
 
 describe("raw results read special floats the same way", () => {
   it("execute() on iris:// gives ±Infinity for what iris-pgwire sends as inf/-inf", async () => {
-    const engine = createEngine(emu.url);
+    const engine = createEngine(backends.irisUrl());
     const name = uniqueName("raw_inf");
     try {
       await engine.execute(`CREATE TABLE "${name}" ("id" INTEGER NOT NULL, "x" DOUBLE, PRIMARY KEY ("id"))`);
