@@ -128,7 +128,10 @@ describe("a failed statement's error keeps none of the values it bound", () => {
     const engine = createEngine(PG_URL);
     try {
       const secret = "bound-S3cret-value-42";
-      const error = await engine.execute(sql`SELECT ${secret}::text AS s, 1 / 0 AS n`).then(() => undefined, (e: unknown) => e);
+      const error = await engine.execute(sql`SELECT ${secret}::text AS s, 1 / 0 AS n`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof QueryError, `got ${error}`);
       const shown = inspect(error, { showHidden: true, depth: 10 });
       assert.ok(!shown.includes(secret), shown);
