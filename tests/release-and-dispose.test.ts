@@ -202,23 +202,21 @@ for (const target of TARGETS) {
         });
         const defaults = await show();
         assert.equal(defaults.tz, "UTC");
-        const backend = async () =>
-          target.name === "postgres" ? (await engine.execute("SELECT pg_backend_pid() AS pid")).scalar() : 0;
-        // Reset, not replaced: the same server session goes on. A connection whose state could not be
-        // read is dropped instead (clean either way), which a heavily loaded run saw once: three tries.
-        let kept = 0;
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const pid = await backend();
-          const c = await engine.connect();
-          await c.execute("SET statement_timeout = 1");
-          await c.execute("SET search_path = nowhere");
-          await c.execute("SET TimeZone = 'Europe/Paris'");
-          await c.release();
-          assert.deepEqual(await show(), defaults);
-          await engine.execute("SELECT pg_sleep(0.05)");
-          if (await backend() === pid) kept++;
+        const pid = target.name === "postgres"
+          ? (await engine.execute("SELECT pg_backend_pid() AS pid")).scalar()
+          : undefined;
+        const c = await engine.connect();
+        await c.execute("SET statement_timeout = 1");
+        await c.execute("SET search_path = nowhere");
+        await c.execute("SET TimeZone = 'Europe/Paris'");
+        // On a busy machine the 1 ms timeout used to cancel the reset itself, and the connection was dropped.
+        await c.release();
+        assert.deepEqual(await show(), defaults);
+        await engine.execute("SELECT pg_sleep(0.05)");
+        if (pid !== undefined) {
+          // Reset, not replaced: the same server session goes on.
+          assert.equal((await engine.execute("SELECT pg_backend_pid() AS pid")).scalar(), pid);
         }
-        assert.ok(kept >= 1, "the reset kept the connection at least once in three tries");
       } finally {
         await done(engine);
       }

@@ -135,8 +135,10 @@ export const postgresDialect: Dialect = {
   rollbackToSavepointSql: (name) => "ROLLBACK TO SAVEPOINT " + quoteIdent(name),
   releaseSavepointSql: (name) => "RELEASE SAVEPOINT " + quoteIdent(name),
   // DISCARD ALL without DEALLOCATE ALL (and DISCARD PLANS): the driver's prepared statements stay valid.
-  // RESET ALL returns settings to the connection's startup values (TimeZone=UTC...).
-  sessionResetSql: "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; " +
+  // RESET ALL returns settings to the connection's startup values (TimeZone=UTC...). It starts by
+  // lifting statement_timeout: the user's `SET statement_timeout = 1` would otherwise cancel the reset
+  // itself on a busy machine, and the connection would be dropped instead of reused.
+  sessionResetSql: "SET statement_timeout = 0; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; " +
     "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES",
 
   rowCount(_command, count) {
