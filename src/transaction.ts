@@ -85,12 +85,9 @@ export class Transaction extends Executor {
     signal?: AbortSignal,
     prepare?: boolean,
   ): Promise<Result<R>> {
-    const blocker = this.#blocker();
-    if (blocker) return blocker.ended.then(() => this.run<R>(text, params, signal, prepare));
-    try {
-      this.guard();
-    } catch (error) {
-      return Promise.reject(error);
+    if (this.#open.length > 0 || this.#done) {
+      const held = this.#held(() => this.run<R>(text, params, signal, prepare));
+      if (held) return held;
     }
     return this.#track(super.run<R>(text, params, signal, prepare));
   }
@@ -113,13 +110,8 @@ export class Transaction extends Executor {
    * all the same and TransactionRolledBackError says so.
    */
   savepoint<T>(fn: (tx: this) => Promise<T> | T): Promise<T> {
-    const blocker = this.#blocker();
-    if (blocker) return blocker.ended.then(() => this.savepoint(fn));
-    try {
-      this.guard();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const held = this.#held(() => this.savepoint(fn));
+    if (held) return held;
     // Registered before anything is awaited, so a sibling started in the same tick waits.
     const parent = this.#open[this.#open.length - 1];
     const frame = new Frame(parent, this.#open.length + 1);
@@ -325,6 +317,16 @@ export class Transaction extends Executor {
       const before = this.#drained;
       this.#drained = before ? () => (before(), resolve()) : resolve;
     });
+  }
+
+  /**
+   * What a call returns instead of running now: the call again once the savepoint it must wait
+   * for has ended, or a rejection once the transaction has ended; undefined when it may run.
+   */
+  #held<T>(again: () => Promise<T>): Promise<T> | undefined {
+    const blocker = this.#blocker();
+    if (blocker) return blocker.ended.then(again);
+    return this.#done ? Promise.reject(closedError("transaction")) : undefined;
   }
 
   /** The savepoint the caller must wait for: the innermost one running, unless the caller is inside it. */
