@@ -417,11 +417,8 @@ export class LinkPool {
 
   /** Close an idle link politely (Terminate, then the socket), and let a new one take its place. */
   #retire(link: Link): void {
-    link.dead = true;
-    const i = this.#links.indexOf(link);
-    if (i >= 0) this.#links.splice(i, 1);
-    link.sql.end({ timeout: 1 }).catch(() => {}).then(() => link.destroySockets());
-    this.#serve();
+    // Idle: nothing to fail, so the driver may say goodbye to the server properly.
+    this.#forget(link, 1);
   }
 
   /**
@@ -477,13 +474,18 @@ export class LinkPool {
 
   /** The link's connection is gone: forget it, end its client, let a new one take its place. */
   drop(link: Link): void {
+    this.#forget(link, 0);
+  }
+
+  /** Take `link` out of the pool and end its client within `endTimeout` seconds. */
+  #forget(link: Link, endTimeout: number): void {
     if (link.dead) return;
     link.dead = true;
     const i = this.#links.indexOf(link);
     if (i >= 0) this.#links.splice(i, 1);
     // Its statements already failed; reject any still queued in the driver, then make sure
     // no socket stays open (the driver leaves one that was mid-connect when it ended).
-    link.sql.end({ timeout: 0 }).catch(() => {}).then(() => {
+    link.sql.end({ timeout: endTimeout }).catch(() => {}).then(() => {
       link.destroySockets();
       link.failPending(this.#options.lostError());
     });
