@@ -140,7 +140,7 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
 /** A server value back to the column's JavaScript type. `jsonParsed`: the driver already parsed JSON. */
 export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unknown {
   if (raw === null || raw === undefined) {
-    // iris-pgwire (embedded mode) sends '' as NULL (behaviour note §3). A NOT NULL text
+    // iris-pgwire (embedded mode) sends '' as NULL. A NOT NULL text
     // column cannot hold NULL, so that NULL was an empty string.
     return spec.notNull && (spec.kind === "varchar" || spec.kind === "text") ? "" : null;
   }

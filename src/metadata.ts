@@ -2,7 +2,7 @@
  * DDL and introspection against a live database: createAll / dropAll with
  * checkfirst, hasTable, introspect. Existence checks ask INFORMATION_SCHEMA,
  * and a server that answers a question about a missing table with an error
- * (iris-pgwire, see behaviour note §2) counts as "no such table" — the failure
+ * (iris-pgwire) counts as "no such table" — the failure
  * that blocked checkfirst in the async SQLAlchemy work.
  */
 import { QueryError, UndefinedTableError } from "./errors.ts";
