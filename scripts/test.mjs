@@ -12,8 +12,11 @@
 // password; a runtime whose output shows it counts one failed test, else one passed.
 // --soak (npm run soak): the reliability suite's long version (60 s of load, three
 // restarts, more rounds and inputs).
-// --tz=Zone (e.g. --tz=Asia/Kolkata): the runtimes run with TZ=Zone, so code that
-// reads or writes local time shows up (irisql must behave the same in every zone).
+// Time zones: irisql must behave the same in every zone, so by default each runtime
+// runs in a different one: Node west of UTC with DST (America/New_York), Bun east of
+// it at a half-hour offset (Asia/Kolkata), Deno in UTC. A value read or written as
+// local time moves by hours in the first two. One pass thus covers three runtimes and
+// three zones. --tz=Zone (e.g. --tz=UTC) runs every runtime in that one zone instead.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +31,7 @@ const soak = flags.includes("--soak");
 const reliability = soak || flags.includes("--reliability");
 const tzFlag = flags.find((a) => a.startsWith("--tz="));
 const tz = tzFlag?.slice("--tz=".length);
+const ZONES = { node: "America/New_York", bun: "Asia/Kolkata", deno: "UTC" };
 if (tzFlag !== undefined) {
   // An unknown zone makes the runtimes fall back to UTC without a word: the pass would prove nothing.
   try {
@@ -95,12 +99,13 @@ function last(out, re) {
 function run(name, env) {
   const r = RUNNERS[name];
   return new Promise((resolve) => {
-    const label = `${name}${soak ? " (soak)" : ""}${tz ? ` (TZ=${tz})` : ""}`;
+    const zone = tz ?? ZONES[name];
+    const label = `${name}${soak ? " (soak)" : ""} (TZ=${zone})`;
     console.log(`\n=== ${label}: ${[r.cmd, ...r.args].join(" ").replace(root, "")}`);
     const started = Date.now();
     const child = spawn(r.cmd, r.args, {
       cwd: root,
-      env: { ...process.env, ...env, ...(tz ? { TZ: tz } : {}), NO_COLOR: "1" },
+      env: { ...process.env, ...env, TZ: zone, NO_COLOR: "1" },
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d, process.stdout.write(d)));
