@@ -8,7 +8,7 @@
 import { ValidationError } from "./errors.ts";
 import type { ColumnSpec } from "./schema.ts";
 import { parseVector, validateVector } from "./vector.ts";
-import { parseTimestamp } from "./adapters/types.ts";
+import { parseTimestamp } from "./values/timestamp.ts";
 
 const INT_RANGE: Record<string, [number, number]> = {
   smallint: [-32768, 32767],

@@ -18,7 +18,7 @@ import {
 import { quoteIdent } from "./sql.ts";
 import { validateVector } from "./vector.ts";
 import type { ColumnInfo } from "./adapters/adapter.ts";
-import { OID } from "./adapters/types.ts";
+import { OID } from "./values/oid.ts";
 
 export interface Statement {
   text: string;
