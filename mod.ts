@@ -32,7 +32,8 @@ export type {
 } from "./src/schema.ts";
 export type { FindOptions, NearestOptions, Operators, Where } from "./src/statements.ts";
 export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
-export { encodeVector, nearestOrder, parseVector, similarity, validateVector } from "./src/vector.ts";
+export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";
+export { nearestOrder, similarity } from "./src/vector.ts";
 export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts";
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";

@@ -7,7 +7,7 @@
  */
 import { ValidationError } from "./errors.ts";
 import type { ColumnSpec } from "./schema.ts";
-import { parseVector, validateVector } from "./vector.ts";
+import { parseVector, validateVector } from "./values/vector.ts";
 import { parseTimestamp } from "./values/timestamp.ts";
 
 const INT_RANGE: Record<string, [number, number]> = {

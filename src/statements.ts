@@ -16,7 +16,7 @@ import {
   type VectorMetric,
 } from "./schema.ts";
 import { quoteIdent } from "./sql.ts";
-import { validateVector } from "./vector.ts";
+import { validateVector } from "./values/vector.ts";
 import type { ColumnInfo } from "./adapters/adapter.ts";
 import { OID } from "./values/oid.ts";
 

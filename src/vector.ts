@@ -1,102 +1,14 @@
 /**
- * Vectors: validation before anything is sent, the text form servers accept
- * (`[1,2,3]`), parsing of both `[1,2,3]` and `1,2,3` back to number[], and
- * the similarity expressions used by `nearest()` and hand-written queries.
+ * Vector SQL: the checks a vector query needs on its table (a vector column,
+ * a known metric, a valid query vector) and the similarity / nearestOrder
+ * fragments for hand-written queries. nearest() (statements/nearest.ts) uses
+ * the same checks. Vector values themselves live in values/vector.ts.
  */
 import type { Dialect, ParamFn } from "./dialects/dialect.ts";
 import { ValidationError } from "./errors.ts";
 import type { AnyTable, ColumnSpec, InferRow, VectorMetric } from "./schema.ts";
 import { type Compilable, DialectFragment, quoteIdent, SqlFragment } from "./sql.ts";
-
-/**
- * Check a vector for a column: an array of finite numbers of the right length.
- * `where` names the column in the error ("docs.embedding").
- */
-export function validateVector(value: unknown, dimensions: number | undefined, where: string): number[] {
-  if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
-    throw new ValidationError(`${where} must be an array of numbers, got ${describe(value)}`);
-  }
-  const arr = value as ArrayLike<unknown>;
-  if (arr.length === 0) throw new ValidationError(`${where} must not be an empty vector`);
-  if (dimensions !== undefined && arr.length !== dimensions) {
-    throw new ValidationError(`${where} expects ${dimensions} dimensions, got ${arr.length}`);
-  }
-  const out = new Array<number>(arr.length);
-  for (let i = 0; i < arr.length; i++) {
-    const x = arr[i];
-    if (typeof x !== "number" || !Number.isFinite(x)) {
-      throw new ValidationError(`${where}[${i}] must be a finite number, got ${describe(x)}`);
-    }
-    out[i] = x;
-  }
-  return out;
-}
-
-/**
- * Refuse a cosine query without a direction: cosine divides by the query's length, so
- * a vector the server sees as all zeros scores every row NaN (or NULL). `float32`: the
- * server rounds elements to float4 first (pgvector; IRIS VECTOR(float, n)), which turns
- * a tiny element into 0. `what` names the vector in the message.
- */
-export function checkCosineQuery(
-  metric: VectorMetric,
-  query: readonly number[],
-  float32: boolean,
-  what = "query vector",
-): void {
-  if (metric !== "cosine") return;
-  for (const x of query) if ((float32 ? Math.fround(x) : x) !== 0) return;
-  throw new ValidationError(
-    `A cosine ${what} must not be all zeros${float32 ? " (as float4)" : ""}: it has no direction, so every ` +
-      `score would be NaN. Use metric "dot" or "l2", or a vector with a non-zero element`,
-  );
-}
-
-/** The text form both pgvector and IRIS TO_VECTOR accept. */
-export function encodeVector(v: readonly number[]): string {
-  return "[" + v.join(",") + "]";
-}
-
-/** Read a vector the server sent: `[1,2,3]`, `1,2,3`, or already an array. */
-export function parseVector(raw: unknown): number[] | null {
-  if (raw === null || raw === undefined) return null;
-  if (Array.isArray(raw)) return raw.map(Number);
-  if (ArrayBuffer.isView(raw) && !(raw instanceof DataView)) return Array.from(raw as unknown as ArrayLike<number>);
-  if (typeof raw !== "string") throw new ValidationError(`Cannot read a vector from ${describe(raw)}`);
-  // pgvector's text form is a JSON array of numbers, which JSON.parse reads about twice as
-  // fast as splitting (bench/ case 5); anything else takes the general path below.
-  if (raw.charCodeAt(0) === 91 /* [ */) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (Array.isArray(parsed) && parsed.every((n) => typeof n === "number")) return parsed;
-    } catch {
-      // not JSON: e.g. `[1,,2]` or `[01]`, read (or rejected) below
-    }
-  }
-  let s = raw.trim();
-  if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
-  if (s === "") return [];
-  const parts = s.split(",");
-  const out = new Array<number>(parts.length);
-  for (let i = 0; i < parts.length; i++) {
-    const n = Number(parts[i]);
-    if (parts[i].trim() === "" || Number.isNaN(n)) {
-      throw new ValidationError(`Cannot read a vector from ${JSON.stringify(raw.slice(0, 60))}`);
-    }
-    out[i] = n;
-  }
-  return out;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (typeof x === "number") return String(x);
-  if (typeof x === "string") return JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x);
-  return Array.isArray(x) ? "an array" : typeof x;
-}
-
-// ---------------------------------------------------------------------------
-// Vector expressions for hand-written queries
+import { checkCosineQuery, validateVector } from "./values/vector.ts";
 
 /** What a similarity or ordering expression works on. */
 export interface VectorExpressionOptions {
@@ -111,22 +23,42 @@ export type VectorColumnName<T extends AnyTable> = {
   [K in keyof InferRow<T> & string]: NonNullable<InferRow<T>[K]> extends readonly number[] ? K : never;
 }[keyof InferRow<T> & string];
 
-/** A vector column by name, or a ValidationError saying why it cannot be used. */
-export function vectorColumn(table: AnyTable, column: string, context: string): { name: string; spec: ColumnSpec } {
-  const spec = table.column(column, `${context} on table ${table.name}`).spec;
-  const name = table.declaredName(column)!;
-  if (spec.kind !== "vector") {
-    throw new ValidationError(`${context} needs a vector column; ${table.name}.${name} is ${spec.kind}`);
-  }
-  return { name, spec };
+/** A query on a vector column, checked: what nearest() and the fragments below compile. */
+export interface VectorQuery {
+  /** The column's declared name. */
+  name: string;
+  spec: ColumnSpec;
+  /** Frozen, so its text form is built once however often the statement spells it. */
+  vector: readonly number[];
+  metric: VectorMetric;
 }
 
-/** "cosine", "dot" or "l2", or a ValidationError. */
-export function checkMetric(metric: unknown): VectorMetric {
+/**
+ * Check a vector query, in this order: the column (a vector column of the table), the query vector, the metric.
+ * `what` names the caller in errors; `listVectorColumns` adds the table's vector columns to a wrong-kind error.
+ */
+export function vectorQuery(
+  what: string,
+  table: AnyTable,
+  column: string,
+  query: unknown,
+  metric: unknown,
+  options: { listVectorColumns?: boolean } = {},
+): VectorQuery {
+  const spec = table.column(column, `${what} on table ${table.name}`).spec;
+  const name = table.declaredName(column)!;
+  if (spec.kind !== "vector") {
+    const vectors = table.columnNames.filter((n) => table.columns[n].spec.kind === "vector");
+    throw new ValidationError(
+      `${what} needs a vector column; ${table.name}.${name} is ${spec.kind}` +
+        (options.listVectorColumns ? `. Vector columns: ${vectors.join(", ") || "none"}` : ""),
+    );
+  }
+  const vector = Object.freeze(validateVector(query, spec.dimensions, `query vector for ${table.name}.${name}`));
   if (metric !== "cosine" && metric !== "dot" && metric !== "l2") {
     throw new ValidationError(`metric must be "cosine", "dot" or "l2", got ${JSON.stringify(metric)}`);
   }
-  return metric;
+  return { name, spec, vector, metric };
 }
 
 /**
@@ -149,7 +81,7 @@ export function similarity<T extends AnyTable>(
   options: VectorMetric | VectorExpressionOptions = "cosine",
 ): Compilable {
   const e = vectorExpression("similarity()", table, column, query, options);
-  return dialectSql((d, param) => d.vectorScoreSql(e.columnSql(d), e.spec, e.metric, e.query, param));
+  return dialectSql((d, param) => d.vectorScoreSql(e.columnSql(d), e.spec, e.metric, e.vector, param));
 }
 
 /**
@@ -164,7 +96,7 @@ export function nearestOrder<T extends AnyTable>(
   options: VectorMetric | VectorExpressionOptions = "cosine",
 ): Compilable {
   const e = vectorExpression("nearestOrder()", table, column, query, options);
-  return dialectSql((d, param) => d.vectorOrderSql(e.columnSql(d), e.spec, e.metric, e.query, param));
+  return dialectSql((d, param) => d.vectorOrderSql(e.columnSql(d), e.spec, e.metric, e.vector, param));
 }
 
 function vectorExpression(
@@ -175,17 +107,14 @@ function vectorExpression(
   options: VectorMetric | VectorExpressionOptions,
 ) {
   const opts = typeof options === "string" ? { metric: options } : options ?? {};
-  const { name, spec } = vectorColumn(table, column, what);
-  const label = `query vector for ${table.name}.${name}`;
-  const vector = validateVector(query, spec.dimensions, label);
-  const metric = checkMetric(opts.metric ?? "cosine");
+  const q = vectorQuery(what, table, column, query, opts.metric ?? "cosine");
   // Exact zeros now; the dialect checks again in the precision its server uses.
-  checkCosineQuery(metric, vector, false, label);
+  checkCosineQuery(q.metric, q.vector, false, `query vector for ${table.name}.${q.name}`);
   // Names are checked now too, and quoted by the dialect that compiles the fragment (IRIS refuses more).
-  quoteIdent(name);
+  quoteIdent(q.name);
   if (opts.alias !== undefined) quoteIdent(opts.alias);
-  const columnSql = (d: Dialect) => (opts.alias === undefined ? "" : d.quoteId(opts.alias) + ".") + d.quoteId(name);
-  return { spec, metric, query: vector, columnSql };
+  const columnSql = (d: Dialect) => (opts.alias === undefined ? "" : d.quoteId(opts.alias) + ".") + d.quoteId(q.name);
+  return { ...q, columnSql };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { ServerErrorInfo } from "../adapters/adapter.ts";
 import { type IrisqlError, QueryTimeoutError, UnsupportedFeatureError, ValidationError } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
-import { checkCosineQuery, encodeVector } from "../vector.ts";
+import { checkCosineQuery, encodeVector } from "../values/vector.ts";
 import {
   buildCreateTable,
   buildDropTable,

@@ -11,7 +11,7 @@ import {
 } from "../errors.ts";
 import type { ColumnSpec } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
-import { checkCosineQuery, encodeVector } from "../vector.ts";
+import { checkCosineQuery, encodeVector } from "../values/vector.ts";
 import {
   buildCreateTable,
   buildDropTable,
