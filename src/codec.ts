@@ -1,14 +1,27 @@
 /**
  * Column values in and out. `normalize` checks a value against its column and
  * brings it to one canonical JavaScript form before anything is sent (the
- * dialect then spells it for its server). `decode` reads whatever the server
- * sent — typed values, or text as iris-pgwire sends it ('1', '0.5', 't',
- * '[1,2]', '1,2', a day count for dates) — back to the column's type.
+ * dialect then spells it for its server). `decode` brings what the server sent
+ * back to the column's type: the dialect first reads its server's own forms
+ * (Dialect.decodeValue), then decode reads typed values or plain text ('1',
+ * '0.5', 't', '[1,2]', an ISO date).
  */
+import type { Dialect } from "./dialects/dialect.ts";
+import { decodeIrisValue } from "./dialects/iris/decode.ts";
 import { ValidationError } from "./errors.ts";
 import type { ColumnSpec } from "./schema.ts";
 import { parseVector, validateVector } from "./values/vector.ts";
 import { parseTimestamp } from "./values/timestamp.ts";
+
+/** The part of a dialect decode() asks. */
+export type ServerValues = Pick<Dialect, "decodeValue">;
+
+/**
+ * For callers that do not name the server: IRIS's reading only rewrites forms
+ * PostgreSQL never sends (day counts, 1/0 booleans, Python's "inf"), so it
+ * reads the values of both.
+ */
+const ANY_SERVER: ServerValues = { decodeValue: decodeIrisValue };
 
 const INT_RANGE: Record<string, [number, number]> = {
   smallint: [-32768, 32767],
@@ -22,7 +35,6 @@ const DATE_ONLY = /^(\d{4})-(\d\d)-(\d\d)$/;
 const INSTANT =
   /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?$/;
 const MS_PER_DAY = 86_400_000;
-const Y2K = Date.UTC(2000, 0, 1);
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const MIN_TIME = calendarTime(1, 1, 1)!;
 const MAX_TIME = calendarTime(9999, 12, 31)! + MS_PER_DAY - 1;
@@ -137,75 +149,65 @@ export function normalize(spec: ColumnSpec, value: unknown, where: string): unkn
   }
 }
 
-/** A server value back to the column's JavaScript type. `jsonParsed`: the driver already parsed JSON. */
-export function decode(spec: ColumnSpec, raw: unknown, jsonParsed: boolean): unknown {
-  if (raw === null || raw === undefined) {
-    // iris-pgwire (embedded mode) sends '' as NULL. A NOT NULL text
-    // column cannot hold NULL, so that NULL was an empty string.
-    return spec.notNull && (spec.kind === "varchar" || spec.kind === "text") ? "" : null;
-  }
+/**
+ * A server value back to the column's JavaScript type. `jsonParsed`: the driver
+ * already parsed JSON. `server`: the dialect that sent it.
+ */
+export function decode(
+  spec: ColumnSpec,
+  raw: unknown,
+  jsonParsed: boolean,
+  server: ServerValues = ANY_SERVER,
+): unknown {
+  const value = server.decodeValue(spec, raw);
+  if (value === null || value === undefined) return null;
   switch (spec.kind) {
     case "integer":
     case "smallint":
-      return typeof raw === "number" ? raw : Number(raw);
     case "double":
-      return typeof raw === "number" ? raw : readDouble(String(raw));
+      return typeof value === "number" ? value : Number(value);
     case "bigint": {
-      if (spec.bigintMode === "bigint") return typeof raw === "bigint" ? raw : BigInt(String(raw).replace(/\.0+$/, ""));
-      const n = typeof raw === "number" ? raw : Number(raw);
+      if (spec.bigintMode === "bigint") {
+        return typeof value === "bigint" ? value : BigInt(String(value).replace(/\.0+$/, ""));
+      }
+      const n = typeof value === "number" ? value : Number(value);
       if (!Number.isSafeInteger(n)) {
         throw new ValidationError(
           `A bigint column holds ${
-            String(raw)
+            String(value)
           }, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
         );
       }
       return n;
     }
     case "numeric":
-      return String(raw);
     case "varchar":
     case "text":
     case "uuid":
-      return String(raw);
+      return String(value);
     case "boolean":
-      if (typeof raw === "boolean") return raw;
-      if (raw === 1 || raw === "1" || raw === "t" || raw === "true" || raw === "TRUE") return true;
-      if (raw === 0 || raw === "0" || raw === "f" || raw === "false" || raw === "FALSE") return false;
-      return Boolean(raw);
+      if (typeof value === "boolean") return value;
+      if (value === "t" || value === "true" || value === "TRUE") return true;
+      if (value === "f" || value === "false" || value === "FALSE") return false;
+      return Boolean(value);
     case "date":
-      return decodeDate(raw);
+      return decodeDate(value);
     case "timestamp": {
-      if (raw instanceof Date) return raw;
-      if (typeof raw === "number") return new Date(raw);
-      const d = parseTimestamp(String(raw));
+      if (value instanceof Date) return value;
+      if (typeof value === "number") return new Date(value);
+      const d = parseTimestamp(String(value));
       return typeof d === "string" ? new Date(d) : d;
     }
     case "json":
-      return jsonParsed || typeof raw !== "string" ? raw : JSON.parse(raw);
+      return jsonParsed || typeof value !== "string" ? value : JSON.parse(value);
     case "vector":
-      return parseVector(raw);
+      return parseVector(value);
   }
 }
 
-/** iris-pgwire sends doubles as Python text: "inf", "-inf" and "nan" for what Number() reads as NaN. */
-function readDouble(text: string): number {
-  const n = Number(text);
-  if (!Number.isNaN(n)) return n;
-  const t = text.trim().toLowerCase();
-  return t === "inf" || t === "+inf" || t === "infinity"
-    ? Infinity
-    : t === "-inf" || t === "-infinity"
-    ? -Infinity
-    : NaN;
-}
-
-/** Dates arrive as "YYYY-MM-DD", a Date, or (iris-pgwire) a day count since 2000-01-01. */
+/** Dates arrive as "YYYY-MM-DD" (perhaps with a time after it) or a Date. */
 function decodeDate(raw: unknown): string {
   if (raw instanceof Date) return raw.toISOString().slice(0, 10);
-  if (typeof raw === "number" || /^-?\d+$/.test(String(raw))) {
-    return new Date(Y2K + Number(raw) * MS_PER_DAY).toISOString().slice(0, 10);
-  }
   const m = DATE.exec(String(raw));
   return m ? m[0] : String(raw);
 }

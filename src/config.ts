@@ -5,8 +5,7 @@
  */
 import { ConfigError } from "./errors.ts";
 import type { Dialect } from "./dialects/dialect.ts";
-import { irisDialect } from "./dialects/iris.ts";
-import { postgresDialect } from "./dialects/postgres.ts";
+import { dialectForScheme } from "./dialects/registry.ts";
 
 export interface PoolOptions {
   /** Most connections open at once. */
@@ -176,22 +175,17 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
   const problem = scheme && userInfoProblem(url, scheme);
   if (problem) throw new ConfigError(problem);
   const shown = errorUrl(url);
-  let dialect: Dialect;
-  let target: Target;
-  let query: URLSearchParams;
-  if (scheme === "pglite") {
-    ({ target, query } = parsePglite(url, shown));
-    dialect = postgresDialect;
-  } else if (scheme === "postgres" || scheme === "postgresql" || scheme === "iris") {
-    dialect = scheme === "iris" ? irisDialect : postgresDialect;
-    ({ target, query } = parseNetwork(url, shown, dialect));
-  } else {
+  const chosen = scheme ? dialectForScheme(scheme) : undefined;
+  if (!chosen) {
     throw new ConfigError(
       `Unknown URL scheme ${scheme ? JSON.stringify(scheme + ":") : "(none)"} in ${shown}. Accepted forms: ${FORMS}`,
     );
   }
+  const dialect = chosen.dialect;
+  const { target, query } = chosen.target === "pglite" ? parsePglite(url, shown) : parseNetwork(url, shown, dialect);
+  const pglite = target.kind === "pglite";
 
-  const fromUrl = readQuery(query, shown, target.kind === "pglite");
+  const fromUrl = readQuery(query, shown, pglite);
   // engine.url: what the engine uses (the parsed URL, not the text given), password as ***.
   const shownUrl = target.kind === "network" ? displayUrl(scheme!, url) : redactUrl(url).replace(/#.*$/s, "");
   const pick = <T>(key: string, fromOptions: T | undefined, fallback: T): T =>
@@ -273,13 +267,13 @@ function parseNetwork(url: string, shown: string, dialect: Dialect): { target: T
     throw new ConfigError(`Cannot read ${shown}: the port must be a number from 1 to 65535. Accepted forms: ${FORMS}`);
   }
   if (!u.hostname) throw new ConfigError(`Cannot read ${shown}: no host. Accepted forms: ${FORMS}`);
-  const database = decodePart(u.pathname.replace(/^\//, ""), "database name", shown) ||
-    (dialect.name === "iris" ? "USER" : "");
+  const defaults = dialect.connectionDefaults;
+  const database = decodePart(u.pathname.replace(/^\//, ""), "database name", shown) || defaults.database;
   const target = new NetworkTarget(
     u.hostname.replace(/^\[(.*)\]$/, "$1"),
     port,
     database,
-    decodePart(u.username, "user name", shown) || (dialect.name === "iris" ? "_SYSTEM" : "postgres"),
+    decodePart(u.username, "user name", shown) || defaults.user,
     decodePart(u.password, "password", shown),
   );
   return { target, query: u.searchParams };

@@ -237,7 +237,7 @@ function makeAdapter(config: ResolvedConfig): Adapter {
     pipeline: wire.pipeline,
     connection: {
       application_name: config.applicationName,
-      ...(config.dialect.name === "postgres" ? settings : {}),
+      ...(wire.startupSettings ? settings : {}),
     },
     // The adapter gives up on an unanswered statement a while after this (where the server has no
     // statement_timeout of its own, at it): one client-side mechanism for every network dialect.

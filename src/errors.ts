@@ -130,29 +130,6 @@ export function cutSql(sql: string): string {
   return sql.length <= MAX_SQL_IN_ERROR ? sql : sql.slice(0, MAX_SQL_IN_ERROR) + " …";
 }
 
-/** QueryError subclass for a PostgreSQL SQLSTATE. */
-export function classForSqlstate(sqlstate: string | undefined): typeof QueryError {
-  switch (sqlstate) {
-    case "23505":
-      return UniqueViolationError;
-    case "23503":
-      return ForeignKeyViolationError;
-    case "23502":
-      return NotNullViolationError;
-    case "23514":
-      return CheckViolationError;
-    case "42P01":
-      return UndefinedTableError;
-    case "40001":
-    case "40P01":
-      return SerializationError;
-    case "25P02":
-      return TransactionAbortedError;
-    default:
-      return QueryError;
-  }
-}
-
 /**
  * A statement was sent into a PostgreSQL transaction that an earlier error had
  * aborted (SQLSTATE 25P02): the server ignores everything until the transaction

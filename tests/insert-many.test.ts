@@ -12,7 +12,9 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { col, type Engine, Engine as EngineClass, table, UniqueViolationError, ValidationError } from "../mod.ts";
 import { resolveConfig } from "../src/config.ts";
-import { postgresDialect } from "../src/dialects/postgres.ts";
+import type { Dialect } from "../src/dialects/dialect.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
 import { multiRowInserts, normalizeRow } from "../src/statements.ts";
 import { BACKENDS, engineFor, PG_URL, uniqueName } from "./helpers.ts";
 
@@ -246,12 +248,9 @@ for (const backend of BACKENDS) {
 describe("insertMany with IRIS's plan (single-row INSERTs, pipelined), run against PostgreSQL", () => {
   let engine: Engine;
   before(() => {
-    // IRIS has neither multi-row VALUES nor RETURNING (dialect notes §4.5, §4.6).
+    // IRIS has neither multi-row VALUES nor RETURNING: its insert plans, spelled for PostgreSQL.
     const config = resolveConfig(PG_URL);
-    engine = new EngineClass({
-      ...config,
-      dialect: { ...config.dialect, supportsMultiRowInsert: false, supportsReturning: false },
-    });
+    engine = new EngineClass({ ...config, dialect: withIrisInserts(config.dialect) });
   });
   after(() => engine.dispose());
 
@@ -320,7 +319,7 @@ describe("never one awaited round trip per row", () => {
       const config = resolveConfig(proxy.url, { pool: { max: 1 } });
       const engine = new EngineClass({
         ...config,
-        dialect: { ...config.dialect, supportsMultiRowInsert: multiRow, supportsReturning: multiRow },
+        dialect: multiRow ? config.dialect : withIrisInserts(config.dialect),
       });
       const t = itemsTable();
       try {
@@ -344,6 +343,17 @@ describe("never one awaited round trip per row", () => {
     });
   }
 });
+
+/** PostgreSQL's spelling with IRIS's insert plans (no RETURNING, single-row INSERTs, pipelined). */
+function withIrisInserts(dialect: Dialect): Dialect {
+  return {
+    ...dialect,
+    supportsMultiRowInsert: false,
+    supportsReturning: false,
+    insertOne: irisDialect.insertOne,
+    insertMany: irisDialect.insertMany,
+  };
+}
 
 /** Forwards 127.0.0.1:<random port> to `target`, delaying every chunk by `ms` in each direction, in order. */
 async function startLatencyProxy(target: URL, ms: number): Promise<{ url: string; close(): Promise<void> }> {

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, createEngine, table, ValidationError } from "../mod.ts";
 import { decode } from "../src/codec.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
 import { parseFloat8 } from "../src/adapters/types.ts";
 import { everyBackend, uniqueName } from "./helpers.ts";
 
@@ -67,13 +68,13 @@ for (const name of backends.names) {
 describe("reading special values other clients stored", () => {
   it("reads iris-pgwire's Python spellings and PostgreSQL's, not NaN for an infinity", () => {
     const spec = nums.columns.x.spec;
-    assert.equal(decode(spec, "inf", false), Infinity);
-    assert.equal(decode(spec, "-inf", false), -Infinity);
-    assert.ok(Number.isNaN(decode(spec, "nan", false) as number));
-    assert.equal(decode(spec, "Infinity", false), Infinity);
-    assert.equal(decode(spec, "-Infinity", false), -Infinity);
-    assert.ok(Object.is(decode(spec, "-0.0", false), -0));
-    assert.equal(decode(spec, "1e+16", false), 1e16);
+    assert.equal(decode(spec, "inf", false, irisDialect), Infinity);
+    assert.equal(decode(spec, "-inf", false, irisDialect), -Infinity);
+    assert.ok(Number.isNaN(decode(spec, "nan", false, irisDialect) as number));
+    assert.equal(decode(spec, "Infinity", false, irisDialect), Infinity);
+    assert.equal(decode(spec, "-Infinity", false, irisDialect), -Infinity);
+    assert.ok(Object.is(decode(spec, "-0.0", false, irisDialect), -0));
+    assert.equal(decode(spec, "1e+16", false, irisDialect), 1e16);
   });
 });
 

@@ -10,8 +10,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, createEngine, type Engine, index, sql, table, ValidationError } from "../mod.ts";
-import { irisDialect } from "../src/dialects/iris.ts";
-import { postgresDialect } from "../src/dialects/postgres.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 import { PG_URL, uniqueName } from "./helpers.ts";
 

@@ -3,8 +3,6 @@
  * spelling of types, defaults and identity; the shape of the statement
  * (columns, then PRIMARY KEY, UNIQUE and FOREIGN KEY constraints) is common.
  */
-import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import type { QueryErrorInfo } from "../errors.ts";
 import type { AnyTable, ColumnSpec, IndexSpec } from "../schema.ts";
 
 export interface DdlSpelling {
@@ -78,18 +76,4 @@ export function buildPlainIndex(index: IndexSpec, target: string, quoteId: (name
   return `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${quoteId(index.name)} ON ${target} (${
     index.columns.map((c) => quoteId(c)).join(", ")
   })`;
-}
-
-/** The fields of a server error that every QueryError carries. */
-export function queryErrorInfo(info: ServerErrorInfo, sql: string, sqlcode?: number): QueryErrorInfo {
-  return {
-    sqlstate: info.sqlstate,
-    sqlcode,
-    detail: info.detail,
-    constraint: info.constraint,
-    table: info.table,
-    column: info.column,
-    sql,
-    cause: info.cause,
-  };
 }

@@ -5,15 +5,19 @@
  * Codes from the InterSystems SQL reference (INSERT/UPDATE/DELETE "SQLCODE
  * Errors" sections) and sqlalchemy-iris's IntegrityError set {108,119,121,122}.
  */
+import type { ServerErrorInfo } from "../../adapters/adapter.ts";
 import {
   CheckViolationError,
   ForeignKeyViolationError,
+  type IrisqlError,
   NotNullViolationError,
   QueryError,
+  QueryTimeoutError,
   SerializationError,
   UndefinedTableError,
   UniqueViolationError,
-} from "../errors.ts";
+} from "../../errors.ts";
+import { queryErrorInfo } from "../query-error.ts";
 
 const SQLCODE = /SQLCODE:?\s*<?\s*(-?\d+)\s*>?/i;
 
@@ -46,4 +50,14 @@ export function classForSqlcode(sqlcode: number | undefined): typeof QueryError 
     default:
       return QueryError;
   }
+}
+
+/** Classify an error iris-pgwire sent: by its SQLCODE, or a client-side timeout it reports as 57014. */
+export function mapError(info: ServerErrorInfo, sql: string): IrisqlError {
+  const sqlcode = parseSqlcode(info.message);
+  if (info.sqlstate === "57014" && /timeout/i.test(info.message)) {
+    return new QueryTimeoutError("The statement ran longer than statementTimeout", { cause: info.cause });
+  }
+  const Class = classForSqlcode(sqlcode);
+  return new Class(info.message, queryErrorInfo(info, sql, sqlcode));
 }

@@ -1,0 +1,70 @@
+/**
+ * Catalog questions on IRIS: INFORMATION_SCHEMA, with names compared through
+ * LOWER() (IRIS compares them case-insensitively anyway, COLLATION Upper).
+ * iris-pgwire may answer a question about a missing table with an error;
+ * metadata.ts counts that as "no such table".
+ */
+import type { CompiledQuery } from "../../sql.ts";
+import type { IntrospectionSql } from "../dialect.ts";
+import { type IntrospectionRows, pick, readTables, str, type TableInfo } from "../introspection.ts";
+
+export function hasTableSql(schema: string, name: string): CompiledQuery {
+  return {
+    text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2)",
+    params: [schema, name],
+  };
+}
+
+export function hasIndexSql(schema: string, table: string, index: string): CompiledQuery {
+  return {
+    text:
+      "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2) " +
+      "AND LOWER(INDEX_NAME) = LOWER($3)",
+    params: [schema, table, index],
+  };
+}
+
+export function introspectionSql(schema: string): IntrospectionSql {
+  return {
+    tables: {
+      text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND TABLE_TYPE = 'BASE TABLE' " +
+        "ORDER BY TABLE_NAME",
+      params: [schema],
+    },
+    columns: {
+      text: "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, " +
+        "NUMERIC_SCALE, COLUMN_DEFAULT FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = $1 " +
+        "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      params: [schema],
+    },
+    primaryKeys: {
+      text: "SELECT K.TABLE_NAME, K.COLUMN_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS C " +
+        "JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE K ON K.CONSTRAINT_NAME = C.CONSTRAINT_NAME " +
+        "AND K.TABLE_SCHEMA = C.TABLE_SCHEMA AND K.TABLE_NAME = C.TABLE_NAME " +
+        "WHERE C.TABLE_SCHEMA = $1 AND C.CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY K.TABLE_NAME, K.ORDINAL_POSITION",
+      params: [schema],
+    },
+    indexes: {
+      text: "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE, PRIMARY_KEY FROM INFORMATION_SCHEMA.INDEXES " +
+        "WHERE TABLE_SCHEMA = $1 ORDER BY TABLE_NAME, INDEX_NAME, ORDINAL_POSITION",
+      params: [schema],
+    },
+  };
+}
+
+/** INFORMATION_SCHEMA.INDEXES has a row per index column; the primary key's index is left out. */
+export function readIntrospection(schema: string, rows: IntrospectionRows): TableInfo[] {
+  const { tables, find } = readTables(schema, rows, (row) => str(pick(row, "data_type")).toLowerCase());
+  for (const row of rows.indexes) {
+    const t = find(row);
+    if (!t || /^(1|true)$/i.test(str(pick(row, "primary_key")))) continue;
+    const name = str(pick(row, "index_name"));
+    let ix = t.indexes.find((i) => i.name === name);
+    if (!ix) {
+      ix = { name, columns: [], unique: /^(0|false)$/i.test(str(pick(row, "non_unique"))) };
+      t.indexes.push(ix);
+    }
+    ix.columns.push(str(pick(row, "column_name")));
+  }
+  return tables;
+}

@@ -1,0 +1,77 @@
+/**
+ * InterSystems IRIS reached through iris-pgwire. Every choice in this folder
+ * answers a known behaviour of the wire server or of IRIS SQL
+ * (docs/ARCHITECTURE.md has the decisions):
+ * - placeholders are renumbered per occurrence: the server rewrites `$n` to `?`
+ *   positionally (paramStyle "repeat");
+ * - DML command tags always say 0 rows, so counts are null;
+ * - SQLSTATE is always 42000; the class comes from the SQLCODE (errors.ts);
+ * - no RETURNING, no multi-row VALUES (insert.ts), no RELEASE SAVEPOINT.
+ */
+import type { Dialect } from "../dialect.ts";
+import { connectionDefaults, schemes, wire } from "./connection.ts";
+import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
+import { decodeIrisValue } from "./decode.ts";
+import { encode, valueSql } from "./encode.ts";
+import { mapError } from "./errors.ts";
+import { insertMany, insertOne } from "./insert.ts";
+import { hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
+import { limitSql } from "./limit.ts";
+import { DEFAULT_SCHEMA, quoteId, tableRef } from "./names.ts";
+import { beginSql, rollbackToSavepointSql, savepointSql } from "./transactions.ts";
+import { columnType } from "./types.ts";
+import { vectorOrderSql, vectorScoreSql } from "./vector.ts";
+
+export const irisDialect: Dialect = {
+  name: "iris",
+  defaultSchema: DEFAULT_SCHEMA,
+  paramStyle: "repeat",
+  wire,
+  schemes,
+  connectionDefaults,
+
+  quoteId,
+  tableRef,
+
+  beginSql,
+  commitSql: () => "COMMIT",
+  rollbackSql: () => "ROLLBACK",
+  savepointSql,
+  rollbackToSavepointSql,
+  releaseSavepointSql: () => null,
+  // iris-pgwire acknowledges SET/RESET without passing them to IRIS, and IRIS work runs on
+  // processes shared by all its clients: a wire connection holds no settings to undo.
+  sessionResetSql: null,
+
+  rowCount(command, count) {
+    return /^(INSERT|UPDATE|DELETE|MERGE)/i.test(command) ? null : count;
+  },
+  mapError,
+
+  columnType,
+  createTableSql,
+  dropTableSql,
+  createIndexSql,
+  hasTableSql,
+  hasIndexSql,
+  introspectionSql,
+  readIntrospection,
+
+  encode,
+  valueSql,
+  decodeValue: decodeIrisValue,
+  supportsReturning: false,
+  supportsMultiRowInsert: false,
+  lastIdentitySql: () => "LAST_IDENTITY()",
+  // Through `this`: a dialect spread from this one (tests run IRIS plans on PostgreSQL) spells its own SQL.
+  insertOne(table, schema, row) {
+    return insertOne(this, table, schema, row);
+  },
+  insertMany(table, schema, rows) {
+    return insertMany(this, table, schema, rows);
+  },
+  limitSql,
+
+  vectorScoreSql,
+  vectorOrderSql,
+};

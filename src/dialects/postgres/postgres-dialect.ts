@@ -1,0 +1,73 @@
+/** PostgreSQL, and PGlite embedded; pgvector supplies vectors. */
+import { quoteIdent } from "../../sql.ts";
+import type { Dialect } from "../dialect.ts";
+import { connectionDefaults, schemes, wire } from "./connection.ts";
+import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
+import { encode, valueSql } from "./encode.ts";
+import { mapError } from "./errors.ts";
+import { insertMany, insertOne } from "./insert.ts";
+import { hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
+import { limitSql } from "./limit.ts";
+import { DEFAULT_SCHEMA, tableRef } from "./names.ts";
+import {
+  beginSql,
+  releaseSavepointSql,
+  rollbackToSavepointSql,
+  savepointSql,
+  sessionResetSql,
+} from "./transactions.ts";
+import { columnType } from "./types.ts";
+import { vectorOrderSql, vectorScoreSql } from "./vector.ts";
+
+export const postgresDialect: Dialect = {
+  name: "postgres",
+  defaultSchema: DEFAULT_SCHEMA,
+  paramStyle: "reuse",
+  wire,
+  schemes,
+  connectionDefaults,
+
+  quoteId: quoteIdent,
+  tableRef,
+
+  beginSql,
+  commitSql: () => "COMMIT",
+  rollbackSql: () => "ROLLBACK",
+  savepointSql,
+  rollbackToSavepointSql,
+  releaseSavepointSql,
+  sessionResetSql,
+
+  rowCount(_command, count) {
+    return count;
+  },
+  mapError,
+
+  columnType,
+  createTableSql,
+  dropTableSql,
+  createIndexSql,
+  hasTableSql,
+  hasIndexSql,
+  introspectionSql,
+  readIntrospection,
+
+  encode,
+  valueSql,
+  // The adapters already read PostgreSQL's values by type OID (adapters/types.ts).
+  decodeValue: (_spec, raw) => raw,
+  supportsReturning: true,
+  supportsMultiRowInsert: true,
+  lastIdentitySql: () => "lastval()",
+  // Through `this`: a dialect spread from this one (tests run IRIS plans on PostgreSQL) spells its own SQL.
+  insertOne(table, schema, row) {
+    return insertOne(this, table, schema, row);
+  },
+  insertMany(table, schema, rows, chunkSize) {
+    return insertMany(this, table, schema, rows, chunkSize);
+  },
+  limitSql,
+
+  vectorScoreSql,
+  vectorOrderSql,
+};
