@@ -184,6 +184,7 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
   const dialect = chosen.dialect;
   const { target, query } = chosen.target === "pglite" ? parsePglite(url, shown) : parseNetwork(url, shown, dialect);
   const pglite = target.kind === "pglite";
+  if (pglite) refuseNetworkOptions(options, shown);
 
   const fromUrl = readQuery(query, shown, pglite);
   // engine.url: what the engine uses (the parsed URL, not the text given), password as ***.
@@ -232,6 +233,22 @@ function checkOptionKeys(options: EngineOptions): void {
   }
   if (options.onQuery !== undefined && typeof options.onQuery !== "function") {
     throw new ConfigError("onQuery must be a function");
+  }
+}
+
+/**
+ * PGlite is one embedded connection: options only a network pool or socket can
+ * honour are refused, as they are in a pglite URL's query string.
+ */
+function refuseNetworkOptions(options: EngineOptions, shown: string): void {
+  const path = (key: string) => (POOL_KEYS.includes(key) ? "pool." + key : key);
+  for (const [key, value] of [...Object.entries(options.pool ?? {}), ...Object.entries(options)]) {
+    if (value === undefined || !Object.hasOwn(KEYS, key) || !KEYS[key].network) continue;
+    const accepted = [...POOL_KEYS, ...OPTION_KEYS].filter((k) => k !== "pool" && !KEYS[k]?.network).map(path);
+    throw new ConfigError(
+      `${path(key)} cannot be used with ${shown}: PGlite is one embedded connection, with no network pool. ` +
+        `Accepted there: ${accepted.join(", ")}`,
+    );
   }
 }
 

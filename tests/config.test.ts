@@ -87,6 +87,20 @@ describe("bad configuration is a ConfigError that shows what is accepted", () =>
   it("pool options that make no sense on pglite", () => {
     configError(() => createEngine("pglite://memory?max=4"), /Unknown option "max"/);
   });
+  it("pool options that make no sense on pglite, given as options", () => {
+    // PGlite is one connection: a pool.max it cannot honour is refused, as ?max= is, not ignored.
+    configError(() => createEngine("pglite://memory", { pool: { max: 50 } }), /pool\.max cannot be used with pglite/);
+    configError(() => createEngine("pglite://memory", { pool: { prePing: true } }), /pool\.prePing cannot be used/);
+    configError(() => createEngine("pglite:./data/x", { pool: { idleTimeout: 10 } }), /pool\.idleTimeout cannot/);
+    configError(() => createEngine("pglite://memory", { ssl: "require" }), /^ssl cannot be used with pglite/);
+    configError(
+      () => createEngine("pglite://memory", { applicationName: "app" }),
+      /applicationName cannot be used with pglite:\/\/memory: .*Accepted there: pool\.acquireTimeout, prepare, /,
+    );
+    // What PGlite does honour is still accepted.
+    const c = resolveConfig("pglite://memory", { pool: { acquireTimeout: 1500, max: undefined }, statementTimeout: 5 });
+    assert.equal(c.pool.acquireTimeout, 1500);
+  });
   it("bad values", () => {
     configError(() => createEngine("postgres://h/db?max=many"), /max .* must be a whole number/);
     configError(() => createEngine("postgres://h/db?prepare=maybe"), /prepare .* must be true or false/);

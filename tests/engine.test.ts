@@ -29,7 +29,8 @@ for (const backend of BACKENDS) {
     const t = uniqueName("eng");
     const parent = uniqueName("engp");
     before(async () => {
-      engine = engineFor(backend, { pool: { max: 5, acquireTimeout: 2000 } });
+      // PGlite is one connection and refuses a pool size.
+      engine = engineFor(backend, { pool: { max: backend.name === "pglite" ? undefined : 5, acquireTimeout: 2000 } });
       await engine.execute(`CREATE TABLE ${parent} (id int PRIMARY KEY)`);
       await engine.execute(
         `CREATE TABLE ${t} (id int PRIMARY KEY, name text NOT NULL, parent int REFERENCES ${parent}(id), n int CHECK (n >= 0))`,
