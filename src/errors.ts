@@ -157,7 +157,11 @@ export class TransactionRolledBackError extends IrisqlError {
   }
 }
 
-/** `Result.one()` found no row or more than one. */
+/**
+ * A statement that must find exactly one row found none or several:
+ * `Result.one()`, or reading back a row just inserted where the server has no
+ * RETURNING (IRIS).
+ */
 export class RowCountError extends IrisqlError {
   override name = "RowCountError";
   readonly count: number;

@@ -20,7 +20,7 @@ import {
   type StreamOptions,
 } from "./executor.ts";
 import type { Engine } from "./engine.ts";
-import { TransactionRolledBackError, ValidationError } from "./errors.ts";
+import { RowCountError, TransactionRolledBackError, ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
 import type { AnyTable, ColumnName, InferInsert, InferRow, Selected, VectorColumnOf } from "./schema.ts";
 import {
@@ -133,7 +133,10 @@ export class Session {
       : (await tx.pipeline(plan.statements)).at(-1)!;
     if (plan.storedRow === "sent") return Object.fromEntries(row) as InferRow<T>;
     if (plan.storedRow === "readBack" && r.rows.length !== 1) {
-      throw new ValidationError(`The row inserted into ${table.name} could not be read back (found ${r.rows.length})`);
+      throw new RowCountError(
+        `The row inserted into ${table.name} could not be read back (found ${r.rows.length})`,
+        r.rows.length,
+      );
     }
     return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
   }

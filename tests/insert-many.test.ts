@@ -10,7 +10,15 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { col, type Engine, Engine as EngineClass, table, UniqueViolationError, ValidationError } from "../mod.ts";
+import {
+  col,
+  type Engine,
+  Engine as EngineClass,
+  RowCountError,
+  table,
+  UniqueViolationError,
+  ValidationError,
+} from "../mod.ts";
 import { resolveConfig } from "../src/config.ts";
 import type { Dialect } from "../src/dialects/dialect.ts";
 import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
@@ -295,6 +303,31 @@ describe("insertMany with IRIS's plan (single-row INSERTs, pipelined), run again
       assert.deepEqual(b, { id: 2, title: "b", published: true });
     } finally {
       await engine.dropAll([t]);
+    }
+  });
+  it("insert() fails with RowCountError when the row cannot be read back, and rolls back", async () => {
+    // A trigger stores another key than the one sent, so the read-back by the sent key finds nothing.
+    const t = table(uniqueName("lost"), { id: col.integer().primaryKey(), title: col.varchar(20).notNull() });
+    await engine.createAll([t]);
+    const moveKey = `${t.name}_move`;
+    try {
+      await engine.execute(
+        `CREATE FUNCTION ${moveKey}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := NEW.id + 1000; ` +
+          `RETURN NEW; END $$`,
+      );
+      await engine.execute(
+        `CREATE TRIGGER ${moveKey} BEFORE INSERT ON ${t.name} FOR EACH ROW EXECUTE FUNCTION ${moveKey}()`,
+      );
+      await assert.rejects(engine.session((s) => s.insert(t, { id: 1, title: "a" })), (e: unknown) => {
+        assert.ok(e instanceof RowCountError, `expected RowCountError, got ${String(e)}`);
+        assert.equal((e as RowCountError).count, 0);
+        assert.match((e as Error).message, /could not be read back \(found 0\)/);
+        return true;
+      });
+      assert.equal(await countRows(engine, t.name), 0);
+    } finally {
+      await engine.dropAll([t]);
+      await engine.execute(`DROP FUNCTION IF EXISTS ${moveKey}()`);
     }
   });
 });
