@@ -77,3 +77,14 @@ export function buildPlainIndex(index: IndexSpec, target: string, quoteId: (name
     index.columns.map((c) => quoteId(c)).join(", ")
   })`;
 }
+
+/** CREATE TABLE and DROP TABLE for one dialect's spelling. */
+export function tableDdl(d: DdlSpelling): {
+  createTableSql(table: AnyTable, schema: string, ifNotExists: boolean): string;
+  dropTableSql(table: AnyTable, schema: string, ifExists: boolean): string;
+} {
+  return {
+    createTableSql: (table, schema, ifNotExists) => buildCreateTable(d, table, schema, ifNotExists),
+    dropTableSql: (table, schema, ifExists) => buildDropTable(d, table, schema, ifExists),
+  };
+}

@@ -1,7 +1,7 @@
 /** CREATE TABLE / CREATE INDEX as IRIS spells them. */
 import { UnsupportedFeatureError } from "../../errors.ts";
 import type { AnyTable, ColumnSpec, IndexSpec } from "../../schema.ts";
-import { buildCreateTable, buildDropTable, buildPlainIndex, type DdlSpelling, stringLiteral } from "../ddl.ts";
+import { buildPlainIndex, type DdlSpelling, stringLiteral, tableDdl } from "../ddl.ts";
 import { encode } from "./encode.ts";
 import { quoteId, tableRef } from "./names.ts";
 import { columnType } from "./types.ts";
@@ -49,13 +49,7 @@ const spelling: DdlSpelling = {
   },
 };
 
-export function createTableSql(table: AnyTable, schema: string, ifNotExists: boolean): string {
-  return buildCreateTable(spelling, table, schema, ifNotExists);
-}
-
-export function dropTableSql(table: AnyTable, schema: string, ifExists: boolean): string {
-  return buildDropTable(spelling, table, schema, ifExists);
-}
+export const { createTableSql, dropTableSql } = tableDdl(spelling);
 
 /** No CREATE INDEX IF NOT EXISTS on IRIS: callers check INFORMATION_SCHEMA first. */
 export function createIndexSql(index: IndexSpec, table: AnyTable, schema: string): string {

@@ -8,21 +8,18 @@
 import { UnsupportedFeatureError } from "../../errors.ts";
 import type { ColumnSpec, VectorMetric } from "../../schema.ts";
 import { checkCosineQuery, encodeVector } from "../../values/vector.ts";
-import type { ParamFn } from "../dialect.ts";
+import type { Dialect, ParamFn } from "../dialect.ts";
 import { elementKeyword } from "./types.ts";
+
+/** The shape of Dialect.vectorScoreSql and vectorOrderSql. */
+type VectorSql = Dialect["vectorScoreSql"];
 
 function queryVector(spec: ColumnSpec, metric: VectorMetric, query: readonly number[], param: ParamFn): string {
   checkCosineQuery(metric, query, spec.element === "float");
   return `TO_VECTOR(${param(encodeVector(query))}, ${elementKeyword(spec)})`;
 }
 
-export function vectorScoreSql(
-  columnSql: string,
-  spec: ColumnSpec,
-  metric: VectorMetric,
-  query: readonly number[],
-  param: ParamFn,
-): string {
+export const vectorScoreSql: VectorSql = (columnSql, spec, metric, query, param) => {
   const vec = queryVector(spec, metric, query, param);
   if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec})`;
   if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec})`;
@@ -31,15 +28,9 @@ export function vectorScoreSql(
     return `SQRT(ABS(${self} - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) + ${param(squaredNorm(query))}))`;
   }
   throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
-}
+};
 
-export function vectorOrderSql(
-  columnSql: string,
-  spec: ColumnSpec,
-  metric: VectorMetric,
-  query: readonly number[],
-  param: ParamFn,
-): string {
+export const vectorOrderSql: VectorSql = (columnSql, spec, metric, query, param) => {
   const vec = queryVector(spec, metric, query, param);
   if (metric === "cosine") return `VECTOR_COSINE(${columnSql}, ${vec}) DESC`;
   if (metric === "dot") return `VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) DESC`;
@@ -48,7 +39,7 @@ export function vectorOrderSql(
     return `VECTOR_DOT_PRODUCT(${columnSql}, ${columnSql}) - 2 * VECTOR_DOT_PRODUCT(${columnSql}, ${vec}) ASC`;
   }
   throw new UnsupportedFeatureError(`Unknown vector metric ${JSON.stringify(metric)}`);
-}
+};
 
 function squaredNorm(v: readonly number[]): number {
   let s = 0;

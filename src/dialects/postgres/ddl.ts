@@ -1,7 +1,7 @@
 /** CREATE TABLE / CREATE INDEX as PostgreSQL spells them; HNSW indexes come from pgvector. */
 import type { AnyTable, ColumnSpec, IndexSpec } from "../../schema.ts";
 import { quoteIdent } from "../../sql.ts";
-import { buildCreateTable, buildDropTable, buildPlainIndex, type DdlSpelling, stringLiteral } from "../ddl.ts";
+import { buildPlainIndex, type DdlSpelling, stringLiteral, tableDdl } from "../ddl.ts";
 import { encode } from "./encode.ts";
 import { tableRef } from "./names.ts";
 import { columnType } from "./types.ts";
@@ -31,13 +31,7 @@ const spelling: DdlSpelling = {
   },
 };
 
-export function createTableSql(table: AnyTable, schema: string, ifNotExists: boolean): string {
-  return buildCreateTable(spelling, table, schema, ifNotExists);
-}
-
-export function dropTableSql(table: AnyTable, schema: string, ifExists: boolean): string {
-  return buildDropTable(spelling, table, schema, ifExists);
-}
+export const { createTableSql, dropTableSql } = tableDdl(spelling);
 
 export function createIndexSql(index: IndexSpec, table: AnyTable, schema: string): string {
   const target = tableRef(table.name, table.schema ?? schema);

@@ -1,18 +1,8 @@
 /** Column values as PostgreSQL takes them. */
 import type { ColumnSpec } from "../../schema.ts";
-import { encodeVector } from "../../values/vector.ts";
+import { encodeCommon } from "../encode.ts";
 
-export function encode(spec: ColumnSpec, value: unknown): unknown {
-  if (value === null) return null;
-  switch (spec.kind) {
-    case "timestamp":
-      return (value as Date).toISOString();
-    case "vector":
-      return encodeVector(value as number[]);
-    default:
-      return value;
-  }
-}
+export const encode = encodeCommon;
 
 /**
  * JSON values arrive as JSON text. Bound straight to a jsonb parameter, postgres.js would
