@@ -30,7 +30,9 @@ export type {
   VectorElement,
   VectorMetric,
 } from "./src/schema.ts";
-export type { FindOptions, NearestOptions, Operators, Where } from "./src/statements.ts";
+export type { FindOptions } from "./src/statements/select.ts";
+export type { NearestOptions } from "./src/statements/nearest.ts";
+export type { Operators, Where } from "./src/statements/where.ts";
 export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
 export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";
 export { nearestOrder, similarity } from "./src/vector.ts";

@@ -5,7 +5,7 @@
  * opens fresh clients per epoch (`open`); the sampler alternates contenders.
  */
 import { createEngine, type Engine, sql as irisqlSql, text } from "../mod.ts";
-import { nearestStatement } from "../src/statements.ts";
+import { nearestStatement } from "../src/statements/nearest.ts";
 import {
   bulk,
   bulkRows,

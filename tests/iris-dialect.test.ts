@@ -23,17 +23,14 @@ import {
   UnsupportedFeatureError,
   ValidationError,
 } from "../mod.ts";
-import { irisDialect as iris } from "../src/dialects/iris/iris-dialect.ts";
-import {
-  decodeRows,
-  deleteStatement,
-  insertStatement,
-  keyWhere,
-  nearestStatement,
-  normalizeRow,
-  selectStatement,
-  updateStatement,
-} from "../src/statements.ts";
+import { irisDialect as iris } from "../src/dialects/iris.ts";
+import { decodeRows } from "../src/statements/decode.ts";
+import { insertStatement } from "../src/statements/insert.ts";
+import { nearestStatement } from "../src/statements/nearest.ts";
+import { normalizeRow } from "../src/statements/rows.ts";
+import { selectStatement } from "../src/statements/select.ts";
+import { deleteStatement, updateStatement } from "../src/statements/update-delete.ts";
+import { keyWhere } from "../src/statements/where.ts";
 
 const S = "SQLUser";
 

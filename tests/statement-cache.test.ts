@@ -7,9 +7,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, type Engine, table, ValidationError } from "../mod.ts";
-import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
-import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
-import { cachedSelectStatement, type FindOptions, keyStatement, selectStatement } from "../src/statements.ts";
+import { irisDialect } from "../src/dialects/iris.ts";
+import { postgresDialect } from "../src/dialects/postgres.ts";
+import { cachedSelectStatement, keyStatement } from "../src/statements/select-cache.ts";
+import { type FindOptions, selectStatement } from "../src/statements/select.ts";
 import { BACKENDS, engineFor, uniqueName } from "./helpers.ts";
 
 const ROWS = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, rank: i % 5, flag: i % 2 === 0 }));

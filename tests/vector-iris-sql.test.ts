@@ -31,7 +31,7 @@ import {
   UnsupportedFeatureError,
   type VectorMetric,
 } from "../mod.ts";
-import { nearestStatement } from "../src/statements.ts";
+import { nearestStatement } from "../src/statements/nearest.ts";
 import { compile } from "../src/sql.ts";
 
 const sent: string[] = [];

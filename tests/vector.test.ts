@@ -28,8 +28,8 @@ import {
   type VectorMetric,
 } from "../mod.ts";
 import { BACKENDS, engineFor, PGLITE_URL, uniqueName } from "./helpers.ts";
-import { nearestStatement } from "../src/statements.ts";
-import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+import { nearestStatement } from "../src/statements/nearest.ts";
+import { irisDialect } from "../src/dialects/iris.ts";
 
 const DIMS = 64;
 const ROWS = 2000;
