@@ -20,20 +20,18 @@ import {
   type StreamOptions,
 } from "./executor.ts";
 import type { Engine } from "./engine.ts";
-import { TransactionRolledBackError, ValidationError } from "./errors.ts";
+import { RowCountError, TransactionRolledBackError, ValidationError } from "./errors.ts";
 import type { Result, Row } from "./result.ts";
 import type { AnyTable, ColumnName, InferInsert, InferRow, Selected, VectorColumnOf } from "./schema.ts";
 import { decodeRows } from "./statements/decode.ts";
-import { batchInserts, insertStatement } from "./statements/insert.ts";
 import { type NearestOptions, nearestStatement } from "./statements/nearest.ts";
-import type { Statement } from "./statements/params.ts";
-import { normalizeRow, normalizeRows } from "./statements/rows.ts";
-import { type FindOptions, selectStatement } from "./statements/select.ts";
+import { normalizeRow } from "./statements/rows.ts";
+import type { FindOptions } from "./statements/select.ts";
 import { cachedSelectStatement, keyStatement } from "./statements/select-cache.ts";
 import { deleteStatement, updateStatement } from "./statements/update-delete.ts";
 import type { Where } from "./statements/where.ts";
 import { Transaction } from "./transaction.ts";
-import { quoteIdent } from "./sql.ts";
+import type { CompiledQuery } from "./sql.ts";
 
 export interface SessionOptions extends BeginOptions {}
 
@@ -41,9 +39,6 @@ export interface InsertManyOptions {
   /** Rows per multi-row INSERT on PostgreSQL (capped by the 65,535-parameter limit). Default 1000. */
   chunkSize?: number;
 }
-
-/** IRIS: single-row INSERTs are pipelined in groups of this many. */
-const PIPELINE_GROUP = 1000;
 
 export class Session {
   readonly #engine: Engine;
@@ -125,46 +120,26 @@ export class Session {
   async insert<T extends AnyTable>(table: T, values: InferInsert<T>): Promise<InferRow<T>> {
     this.#guard();
     const row = normalizeRow(table, values, "insert", true);
-    const d = this.#ctx.dialect;
-    const stmt = insertStatement(d, table, this.#schema, row);
+    const plan = this.#ctx.dialect.insertOne(table, this.#schema, row);
     const tx = await this.#transaction();
-    if (d.supportsReturning) {
-      const r = await tx.run(stmt.text, stmt.params);
-      return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
-    }
-    // No RETURNING (IRIS): read the row back on the same connection, in the same
-    // transaction, right after the INSERT — by the key we sent, or by LAST_IDENTITY(),
-    // which IRIS keeps per process, so concurrent sessions cannot see each other's.
-    const readBack = this.#readBackStatement(table, row);
-    if (!readBack) {
-      await tx.run(stmt.text, stmt.params);
-      return Object.fromEntries(row) as InferRow<T>;
-    }
-    const [, r] = await tx.pipeline([stmt, readBack]);
-    if (r.rows.length !== 1) {
-      throw new ValidationError(`The row inserted into ${table.name} could not be read back (found ${r.rows.length})`);
+    const [first] = plan.statements;
+    const r = plan.statements.length === 1
+      ? await tx.run(first.text, first.params)
+      : (await tx.pipeline(plan.statements)).at(-1)!;
+    if (plan.storedRow === "sent") return Object.fromEntries(row) as InferRow<T>;
+    if (plan.storedRow === "readBack" && r.rows.length !== 1) {
+      throw new RowCountError(
+        `The row inserted into ${table.name} could not be read back (found ${r.rows.length})`,
+        r.rows.length,
+      );
     }
     return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
   }
 
-  #readBackStatement(table: AnyTable, row: Map<string, unknown>): Statement | undefined {
-    const d = this.#ctx.dialect;
-    const pk = table.primaryKey;
-    if (pk.length > 0 && pk.every((k) => row.has(k))) {
-      return selectStatement(d, table, this.#schema, { where: Object.fromEntries(pk.map((k) => [k, row.get(k)])) });
-    }
-    const generated = pk.filter((k) => table.columns[k].spec.generated);
-    if (pk.length === 1 && generated.length === 1) {
-      const s = selectStatement(d, table, this.#schema, {});
-      return { text: `${s.text} WHERE ${quoteIdent(pk[0])} = ${d.lastIdentitySql()}`, params: [] };
-    }
-    return undefined;
-  }
-
   /**
    * Insert many rows, all or nothing: every row is checked first, then sent
-   * as multi-row INSERTs (PostgreSQL) or pipelined single-row INSERTs (IRIS)
-   * inside a savepoint, never one awaited round trip per row.
+   * inside a savepoint as the dialect plans (multi-row INSERTs on PostgreSQL,
+   * pipelined single-row INSERTs on IRIS), never one awaited round trip per row.
    */
   async insertMany<T extends AnyTable>(
     table: T,
@@ -177,34 +152,19 @@ export class Session {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new ValidationError(`chunkSize must be a whole number >= 1, got ${String(options.chunkSize)}`);
     }
-    const d = this.#ctx.dialect;
-    if (d.supportsMultiRowInsert) {
-      // Every row is checked first; then each chunk is sent as soon as it is built.
-      const batch = normalizeRows(table, rows, "insertMany");
-      if (batch.count === 0) return { count: 0 };
-      const tx = await this.#transaction();
-      await tx.savepoint(() => tx.pipelineAsBuilt(batchInserts(d, table, this.#schema, batch, chunkSize)));
-      return { count: batch.count };
-    }
-    const normalized = rows.map((r, i) => {
-      try {
-        return normalizeRow(table, r, "insertMany", true);
-      } catch (error) {
-        if (error instanceof ValidationError) throw new ValidationError(`row ${i}: ${error.message}`, { cause: error });
-        throw error;
-      }
-    });
-    if (normalized.length === 0) return { count: 0 };
+    const plan = this.#ctx.dialect.insertMany(table, this.#schema, rows, chunkSize);
+    if (plan.count === 0) return { count: 0 };
     const tx = await this.#transaction();
+    const group = plan.pipelineGroup;
     await tx.savepoint(async () => {
-      for (let i = 0; i < normalized.length; i += PIPELINE_GROUP) {
-        const group = normalized.slice(i, i + PIPELINE_GROUP).map((row) =>
-          insertStatement(d, table, this.#schema, row)
-        );
-        await tx.pipeline(group);
+      if (group === undefined) return await tx.pipelineAsBuilt(plan.statements);
+      const batch: CompiledQuery[] = [];
+      for (const statement of plan.statements) {
+        if (batch.push(statement) === group) await tx.pipeline(batch.splice(0));
       }
+      if (batch.length > 0) await tx.pipeline(batch);
     });
-    return { count: normalized.length };
+    return { count: plan.count };
   }
 
   /** A row by primary key, or undefined. */

@@ -14,8 +14,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, type Engine, type QueryEvent, table, ValidationError } from "../mod.ts";
-import { postgresDialect } from "../src/dialects/postgres.ts";
-import { irisDialect } from "../src/dialects/iris.ts";
+import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
 import { nearestStatement } from "../src/statements/nearest.ts";
 import { selectStatement } from "../src/statements/select.ts";
 import { cachedSelectStatement } from "../src/statements/select-cache.ts";

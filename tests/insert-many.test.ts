@@ -10,9 +10,19 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { col, type Engine, Engine as EngineClass, table, UniqueViolationError, ValidationError } from "../mod.ts";
+import {
+  col,
+  type Engine,
+  Engine as EngineClass,
+  RowCountError,
+  table,
+  UniqueViolationError,
+  ValidationError,
+} from "../mod.ts";
 import { resolveConfig } from "../src/config.ts";
-import { postgresDialect } from "../src/dialects/postgres.ts";
+import type { Dialect } from "../src/dialects/dialect.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
 import { multiRowInserts } from "../src/statements/insert.ts";
 import { normalizeRow } from "../src/statements/rows.ts";
 import { BACKENDS, engineFor, PG_URL, uniqueName } from "./helpers.ts";
@@ -247,12 +257,9 @@ for (const backend of BACKENDS) {
 describe("insertMany with IRIS's plan (single-row INSERTs, pipelined), run against PostgreSQL", () => {
   let engine: Engine;
   before(() => {
-    // IRIS has neither multi-row VALUES nor RETURNING (dialect notes §4.5, §4.6).
+    // IRIS has neither multi-row VALUES nor RETURNING: its insert plans, spelled for PostgreSQL.
     const config = resolveConfig(PG_URL);
-    engine = new EngineClass({
-      ...config,
-      dialect: { ...config.dialect, supportsMultiRowInsert: false, supportsReturning: false },
-    });
+    engine = new EngineClass({ ...config, dialect: withIrisInserts(config.dialect) });
   });
   after(() => engine.dispose());
 
@@ -299,6 +306,31 @@ describe("insertMany with IRIS's plan (single-row INSERTs, pipelined), run again
       await engine.dropAll([t]);
     }
   });
+  it("insert() fails with RowCountError when the row cannot be read back, and rolls back", async () => {
+    // A trigger stores another key than the one sent, so the read-back by the sent key finds nothing.
+    const t = table(uniqueName("lost"), { id: col.integer().primaryKey(), title: col.varchar(20).notNull() });
+    await engine.createAll([t]);
+    const moveKey = `${t.name}_move`;
+    try {
+      await engine.execute(
+        `CREATE FUNCTION ${moveKey}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := NEW.id + 1000; ` +
+          `RETURN NEW; END $$`,
+      );
+      await engine.execute(
+        `CREATE TRIGGER ${moveKey} BEFORE INSERT ON ${t.name} FOR EACH ROW EXECUTE FUNCTION ${moveKey}()`,
+      );
+      await assert.rejects(engine.session((s) => s.insert(t, { id: 1, title: "a" })), (e: unknown) => {
+        assert.ok(e instanceof RowCountError, `expected RowCountError, got ${String(e)}`);
+        assert.equal((e as RowCountError).count, 0);
+        assert.match((e as Error).message, /could not be read back \(found 0\)/);
+        return true;
+      });
+      assert.equal(await countRows(engine, t.name), 0);
+    } finally {
+      await engine.dropAll([t]);
+      await engine.execute(`DROP FUNCTION IF EXISTS ${moveKey}()`);
+    }
+  });
 });
 
 describe("never one awaited round trip per row", () => {
@@ -321,7 +353,7 @@ describe("never one awaited round trip per row", () => {
       const config = resolveConfig(proxy.url, { pool: { max: 1 } });
       const engine = new EngineClass({
         ...config,
-        dialect: { ...config.dialect, supportsMultiRowInsert: multiRow, supportsReturning: multiRow },
+        dialect: multiRow ? config.dialect : withIrisInserts(config.dialect),
       });
       const t = itemsTable();
       try {
@@ -345,6 +377,17 @@ describe("never one awaited round trip per row", () => {
     });
   }
 });
+
+/** PostgreSQL's spelling with IRIS's insert plans (no RETURNING, single-row INSERTs, pipelined). */
+function withIrisInserts(dialect: Dialect): Dialect {
+  return {
+    ...dialect,
+    supportsMultiRowInsert: false,
+    supportsReturning: false,
+    insertOne: irisDialect.insertOne,
+    insertMany: irisDialect.insertMany,
+  };
+}
 
 /** Forwards 127.0.0.1:<random port> to `target`, delaying every chunk by `ms` in each direction, in order. */
 async function startLatencyProxy(target: URL, ms: number): Promise<{ url: string; close(): Promise<void> }> {

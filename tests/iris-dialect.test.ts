@@ -23,7 +23,7 @@ import {
   UnsupportedFeatureError,
   ValidationError,
 } from "../mod.ts";
-import { irisDialect as iris } from "../src/dialects/iris.ts";
+import { irisDialect as iris } from "../src/dialects/iris/iris-dialect.ts";
 import { decodeRows } from "../src/statements/decode.ts";
 import { insertStatement } from "../src/statements/insert.ts";
 import { nearestStatement } from "../src/statements/nearest.ts";

@@ -7,8 +7,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { col, type Engine, table, ValidationError } from "../mod.ts";
-import { irisDialect } from "../src/dialects/iris.ts";
-import { postgresDialect } from "../src/dialects/postgres.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
 import { cachedSelectStatement, keyStatement } from "../src/statements/select-cache.ts";
 import { type FindOptions, selectStatement } from "../src/statements/select.ts";
 import { BACKENDS, engineFor, uniqueName } from "./helpers.ts";

@@ -29,7 +29,7 @@ import {
 } from "../mod.ts";
 import { BACKENDS, engineFor, PGLITE_URL, uniqueName } from "./helpers.ts";
 import { nearestStatement } from "../src/statements/nearest.ts";
-import { irisDialect } from "../src/dialects/iris.ts";
+import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
 
 const DIMS = 64;
 const ROWS = 2000;

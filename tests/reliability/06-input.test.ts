@@ -17,8 +17,8 @@ import {
   ValidationError,
 } from "../../mod.ts";
 import { OptionFuzzer, type OptionTarget, showOptions, SqlFuzzer } from "./sql-fuzz.ts";
-import { postgresDialect } from "../../src/dialects/postgres.ts";
-import { irisDialect } from "../../src/dialects/iris.ts";
+import { postgresDialect } from "../../src/dialects/postgres/postgres-dialect.ts";
+import { irisDialect } from "../../src/dialects/iris/iris-dialect.ts";
 import { nearestStatement } from "../../src/statements/nearest.ts";
 import {
   ensureRole,
@@ -109,7 +109,9 @@ describe("reliability: the text() parameter parser under fuzzing", () => {
         slowest.toFixed(2)
       } ms`,
     );
-    assert.ok(slowest < 100, `a parse took ${slowest.toFixed(1)} ms`);
+    // A guard against runaway (quadratic or backtracking) parsing, not a timing: on a busy
+    // 2-core machine a GC pause alone took 142 ms, while a runaway parse takes seconds.
+    assert.ok(slowest < 1000, `a parse took ${slowest.toFixed(1)} ms`);
   });
 
   it(`agrees with PostgreSQL on ${300 * SCALE} generated SELECTs: literals come back untouched, parameters bound`, {

@@ -8,7 +8,10 @@
 import { ValidationError } from "../../errors.ts";
 import type { AnyTable } from "../../schema.ts";
 import { quoteIdent } from "../../sql.ts";
-import { insertStatement, normalizeRow, selectStatement, type Statement } from "../../statements.ts";
+import { insertStatement } from "../../statements/insert.ts";
+import type { Statement } from "../../statements/params.ts";
+import { normalizeRow } from "../../statements/rows.ts";
+import { selectStatement } from "../../statements/select.ts";
 import type { Dialect, InsertManyPlan, InsertPlan } from "../dialect.ts";
 
 /** Single-row INSERTs are pipelined in groups of this many. */

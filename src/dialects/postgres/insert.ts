@@ -3,7 +3,8 @@
  * INSERTs, each sent as soon as it is built.
  */
 import type { AnyTable } from "../../schema.ts";
-import { batchInserts, insertStatement, normalizeRows } from "../../statements.ts";
+import { batchInserts, insertStatement } from "../../statements/insert.ts";
+import { normalizeRows } from "../../statements/rows.ts";
 import type { Dialect, InsertManyPlan, InsertPlan } from "../dialect.ts";
 
 export function insertOne(dialect: Dialect, table: AnyTable, schema: string, row: Map<string, unknown>): InsertPlan {
