@@ -103,6 +103,11 @@ function engineOn(target: Target, options?: EngineOptions): Engine {
   return createEngine(target.url(), options);
 }
 
+/** A pool size, except on PGlite: one embedded connection, which refuses pool options. */
+function poolOf(target: Target, max: number): EngineOptions {
+  return target.name === "pglite" ? {} : { pool: { max } };
+}
+
 async function withTable(target: Target, engine: Engine): Promise<string> {
   const t = uniqueName("rel");
   if (target.name !== "pglite") tables.push(t);
@@ -293,7 +298,7 @@ for (const target of TARGETS) {
     });
 
     it("statements waiting in the pool queue run; an open connection works until released", async () => {
-      const engine = engineOn(target, { pool: { max: 1 } });
+      const engine = engineOn(target, poolOf(target, 1));
       const c = await engine.connect();
       const queued = [engine.execute("SELECT 1 AS n"), engine.execute("SELECT 2 AS n")];
       const disposed = engine.dispose();
@@ -305,7 +310,7 @@ for (const target of TARGETS) {
     });
 
     it("a transaction in progress when dispose() is called commits", async () => {
-      const engine = engineOn(target, { pool: { max: 2 } });
+      const engine = engineOn(target, poolOf(target, 2));
       try {
         const t = await withTable(target, engine);
         let started!: () => void;
