@@ -15,13 +15,24 @@
  *   neither row was stored.
  * - Transaction control and session settings are refused on the pool, and
  *   transaction control inside a managed transaction.
+ *
+ * The emulator runs with `?transactions=server` (it models real transactions).
+ * The REAL iris-pgwire 1.7.3 (over its IRIS stand-in, not IRIS) commits every
+ * statement in external mode (fixture README, finding 5): no rollback can undo
+ * anything there. The last block pins what irisql does about it (issue #15):
+ * an iris:// engine must be told `transactions: "autocommit"`; then begin() and
+ * a rollback after a write are a TransactionsUnavailableError, session writes
+ * commit one by one, and insertMany says how many rows it wrote. Without the
+ * option, begin() and the first write are refused before anything is sent.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   col,
+  ConfigError,
   createEngine,
   type Engine,
+  type EngineOptions,
   type QueryEvent,
   table,
   TransactionAbortedError,
@@ -30,7 +41,7 @@ import {
   ValidationError,
 } from "../mod.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
-import { PG_URL, PGLITE_URL, uniqueName } from "./helpers.ts";
+import { irisBase, PG_URL, PGLITE_URL, transactionsUnavailable, uniqueName, withIris, withQuery } from "./helpers.ts";
 
 const BACKENDS: { name: string; url: () => Promise<string>; abortsOnError: boolean }[] = [];
 let emulator: IrisEmulator | undefined;
@@ -39,7 +50,7 @@ BACKENDS.push(
   { name: "pglite", url: () => Promise.resolve(PGLITE_URL), abortsOnError: true },
   {
     name: "iris (emulator)",
-    url: async () => (emulator ??= await startIrisEmulator()).url,
+    url: async () => withQuery((emulator ??= await startIrisEmulator()).url, "transactions=server"),
     // iris-pgwire answers with SQLSTATE 42000 and an IRIS SQLCODE, never 25P02.
     abortsOnError: false,
   },
@@ -310,3 +321,171 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+// The real server, on PostgreSQL under the stand-in: one per file, started in the file's before hook.
+const REAL = withIris({ real: "postgres" }).find((b) => b.kind === "iris-real")!;
+
+describe(`no transactions through ${REAL.name}: irisql says so instead of pretending`, () => {
+  let engine: Engine;
+  const events: QueryEvent[] = [];
+  const sent = (from: number) => events.slice(from).map((e) => e.sql);
+  const items = table(uniqueName("truth_auto"), {
+    id: col.integer().primaryKey(),
+    label: col.varchar(40).notNull(),
+  });
+  const ids = async () =>
+    (await engine.session((s) => s.find(items, { orderBy: { id: "asc" }, columns: ["id"] }))).map((r) => r.id);
+  const clear = () => engine.session((s) => s.delete(items, {}));
+
+  before(async () => {
+    engine = createEngine(REAL.url, { onQuery: (e) => events.push(e) }); // ?transactions=autocommit
+    await engine.createAll([items]);
+  });
+  after(async () => {
+    await engine?.dropAll([items]).catch(() => {});
+    await engine?.dispose();
+  });
+
+  it("engine.begin() and connection.begin() are a TransactionsUnavailableError, and nothing is sent", async () => {
+    const from = events.length;
+    let ran = false;
+    await assert.rejects(
+      engine.begin(() => {
+        ran = true;
+      }),
+      transactionsUnavailable(),
+    );
+    const c = await engine.connect();
+    try {
+      await assert.rejects(
+        c.begin(() => {
+          ran = true;
+        }),
+        transactionsUnavailable(),
+      );
+      assert.equal((await c.execute("SELECT 1 AS one")).scalar(), 1, "the connection is still usable");
+    } finally {
+      await c.release();
+    }
+    assert.equal(ran, false, "the function never ran");
+    assert.deepEqual(sent(from).filter((s) => s !== "SELECT 1 AS one"), [], "no START TRANSACTION was sent");
+  });
+
+  it("session writes commit one by one: another connection sees each at once", async () => {
+    await clear();
+    const s = engine.session();
+    try {
+      await s.insert(items, { id: 1, label: "a" });
+      assert.deepEqual(await ids(), [1], "visible before any commit()");
+      await s.update(items, { id: 1 }, { label: "b" });
+      await s.execute(`INSERT INTO "${items.name}" ("id", "label") VALUES (2, 'raw')`);
+      assert.deepEqual(await ids(), [1, 2]);
+      await s.commit(); // nothing left to commit: fine
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(await ids(), [1, 2]);
+    assert.ok(
+      !events.some((e) => /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT)/i.test(e.sql)),
+      "no transaction SQL",
+    );
+  });
+
+  it("session.rollback() after a write is a TransactionsUnavailableError; the write is still there", async () => {
+    await clear();
+    const s = engine.session();
+    try {
+      await s.insert(items, { id: 5, label: "kept" });
+      await assert.rejects(s.rollback(), transactionsUnavailable());
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(await ids(), [5], "nothing claimed to undo it, and it was not undone");
+  });
+
+  it("engine.session(fn) that throws after a write rejects, and the write stays", async () => {
+    await clear();
+    await assert.rejects(
+      engine.session(async (s) => {
+        await s.insert(items, { id: 6, label: "written" });
+        throw new Error("after the write");
+      }),
+    );
+    assert.deepEqual(await ids(), [6]);
+  });
+
+  it("insertMany writes row by row; when row k fails the error carries rowsWritten = k and rows before k stay", async () => {
+    await clear();
+    await engine.session((s) => s.insert(items, { id: 13, label: "taken" }));
+    const rows = [10, 11, 12, 13, 14].map((id) => ({ id, label: `row ${id}` }));
+    await assert.rejects(engine.session((s) => s.insertMany(items, rows)), (e: unknown) => {
+      assert.ok(e instanceof UniqueViolationError, `expected UniqueViolationError, got ${e}`);
+      assert.equal((e as { rowsWritten?: unknown }).rowsWritten, 3, "rows 0-2 were written before row 3 failed");
+      return true;
+    });
+    assert.deepEqual(await ids(), [10, 11, 12, 13]);
+    assert.deepEqual(await engine.session((s) => s.insertMany(items, [{ id: 20, label: "ok" }])), { count: 1 });
+  });
+
+  it("the option can be given in EngineOptions too", async () => {
+    const e = createEngine(irisBase(REAL), { transactions: "autocommit" } as EngineOptions);
+    try {
+      await e.session((s) => s.insert(items, { id: 30, label: "option" }));
+      assert.ok((await ids()).includes(30));
+    } finally {
+      await e.dispose();
+    }
+  });
+
+  it("without the option, begin() and a session's first write are refused before anything is sent, saying what to set", async () => {
+    const seen: QueryEvent[] = [];
+    const e = createEngine(irisBase(REAL), { onQuery: (q) => seen.push(q) });
+    const says = transactionsUnavailable(/transactions.*autocommit/s);
+    try {
+      await assert.rejects(e.begin(() => {}), says);
+      await assert.rejects(e.session((s) => s.insert(items, { id: 40, label: "never" })), says);
+      await assert.rejects(
+        e.session((s) => s.execute(`INSERT INTO "${items.name}" ("id", "label") VALUES (41, 'never')`)),
+        says,
+      );
+      assert.deepEqual(seen.map((q) => q.sql), [], "nothing was sent");
+      // Reads need no transaction.
+      assert.deepEqual(await e.session((s) => s.find(items, { where: { id: 40 } })), []);
+    } finally {
+      await e.dispose();
+    }
+    assert.ok(!(await ids()).some((id) => id === 40 || id === 41));
+  });
+});
+
+describe("the transactions option on PostgreSQL and PGlite", () => {
+  /** createEngine may refuse at once or at the first call; either way a ConfigError naming the option. */
+  async function refused(make: () => Engine): Promise<void> {
+    let engine: Engine | undefined;
+    try {
+      engine = make();
+      await engine.execute("SELECT 1 AS one");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+      assert.match((e as Error).message, /transactions/);
+      return;
+    } finally {
+      await engine?.dispose();
+    }
+    assert.fail("autocommit was accepted");
+  }
+
+  for (const url of [PG_URL, PGLITE_URL]) {
+    const name = url === PG_URL ? "postgres" : "pglite";
+    it(`${name}: "server" is the default and may be given; "autocommit" is a ConfigError`, async () => {
+      const e = createEngine(withQuery(url, "transactions=server"));
+      try {
+        await e.begin((tx) => tx.execute("SELECT 1 AS one"));
+      } finally {
+        await e.dispose();
+      }
+      await refused(() => createEngine(withQuery(url, "transactions=autocommit")));
+      await refused(() => createEngine(url, { transactions: "autocommit" } as EngineOptions));
+    });
+  }
+});

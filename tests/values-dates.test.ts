@@ -1,6 +1,6 @@
 /**
  * Calendar dates and instants on every server: PostgreSQL, PGlite and iris://
- * (the iris-pgwire EMULATOR in front of PGlite; not IRIS).
+ * through the REAL iris-pgwire 1.7.3 over its IRIS stand-in (not IRIS).
  *  - An impossible calendar date ("2023-02-29") is a ValidationError, never a
  *    neighbouring day, in a row and in a where.
  *  - Years 0001-0099 stay years 0001-0099 (no 19xx/20xx on any path).

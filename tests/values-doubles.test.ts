@@ -1,6 +1,6 @@
 /**
- * Double precision special values on PostgreSQL, PGlite and iris:// (the
- * iris-pgwire EMULATOR; not IRIS). NaN, +Infinity, -Infinity and -0 cannot be
+ * Double precision special values on PostgreSQL, PGlite and iris:// through
+ * the REAL iris-pgwire 1.7.3 over its IRIS stand-in (not IRIS). NaN, +Infinity, -Infinity and -0 cannot be
  * stored the same way on every server (IRIS stores no NaN or infinity by
  * default, iris-pgwire spells them "nan"/"inf", and the drivers send -0 as
  * "0"), so irisql refuses them before sending anything, the same everywhere.
