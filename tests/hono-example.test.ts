@@ -7,6 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Engine, text } from "../mod.ts";
@@ -25,11 +26,18 @@ interface Reply {
   text: string;
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, rawBody?: string): Promise<Reply> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  rawBody?: string,
+  headers?: Record<string, string>,
+): Promise<Reply> {
   const hasBody = body !== undefined || rawBody !== undefined;
   const res = await fetch(base + path, {
     method,
-    headers: hasBody ? { "content-type": "application/json" } : {},
+    headers: headers ?? (hasBody ? { "content-type": "application/json" } : {}),
     body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
     signal: AbortSignal.timeout(30_000),
   });
@@ -54,6 +62,67 @@ function assertError(r: Reply, status: number, code: string, message: RegExp, se
   assert.match(r.body.error.message, message);
   assert.doesNotMatch(r.text, LEAKS);
   if (secret) assert.ok(!r.text.includes(secret), "the password leaked: " + r.text);
+}
+
+/**
+ * A raw HTTP/1.1 request with "Expect: 100-continue", sent the way curl does it:
+ * headers first; the body as soon as "100 Continue" arrives (or after 1 s
+ * without an answer); a final status before that means no body is sent.
+ * Returns the final status line and headers, its body, and any socket error
+ * (ECONNRESET is the failure this guards against).
+ */
+function expectContinue(
+  base: string,
+  path: string,
+  size: number,
+  json?: string,
+): Promise<{ head: string; body: string; error?: string }> {
+  const url = new URL(base);
+  const payload = json !== undefined ? new TextEncoder().encode(json) : new Uint8Array(size).fill(0x20);
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let raw = "";
+    let sent = false;
+    let settled = false;
+    const done = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(fallback);
+      socket.destroy();
+      // Skip any "100 Continue" interim response: the answer is the status after it.
+      const text = raw.replace(/^HTTP\/1\.1 100 [^\r]*\r\n\r\n/, "");
+      const split = text.indexOf("\r\n\r\n");
+      const head = split < 0 ? text : text.slice(0, split);
+      resolve({ head, body: split < 0 ? "" : text.slice(split + 4), ...(error ? { error } : {}) });
+    };
+    const sendBody = () => {
+      if (sent) return;
+      sent = true;
+      socket.write(payload);
+    };
+    const fallback = setTimeout(sendBody, 1000);
+    socket.on("connect", () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${payload.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+    });
+    socket.on("data", (chunk) => {
+      raw += chunk.toString("latin1");
+      // "100 Continue" invites the body, and a client reading the stream in order sends it at once, even when the
+      // final answer is already behind it; a final answer first means: no body.
+      if (!sent && /^HTTP\/1\.1 100 [^\r]*\r\n\r\n/.test(raw)) sendBody();
+      else if (!sent && /^HTTP\/1\.1 [2-5]/.test(raw)) sent = true;
+      // A complete answer with Content-Length: stop reading.
+      const text = raw.replace(/^HTTP\/1\.1 100 [^\r]*\r\n\r\n/, "");
+      const split = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, split));
+      if (split >= 0 && length && text.length - split - 4 >= Number(length[1])) done();
+    });
+    socket.on("error", (e) => done((e as { code?: string }).code ?? String(e)));
+    socket.on("close", () => done());
+    socket.setTimeout(20_000, () => done("timeout"));
+  });
 }
 
 const embedder = hashedNgramEmbedder(256);
@@ -84,6 +153,8 @@ const GOLDEN = [
 
 interface Target {
   name: string;
+  /** What /health must name: the real backend, not only the SQL dialect. */
+  backend: "pglite" | "postgres" | "iris";
   dialect: "postgres" | "iris";
   vectors: boolean;
   /** The password in DATABASE_URL, which must never be shown. */
@@ -95,6 +166,7 @@ interface Target {
 function pgliteTarget(): Target {
   return {
     name: "pglite",
+    backend: "pglite",
     dialect: "postgres",
     vectors: true,
     setUp: () => Promise.resolve({ DATABASE_URL: "pglite://memory" }),
@@ -107,6 +179,7 @@ function irisEmulatorTarget(): Target {
   let emulator: IrisEmulator | undefined;
   return {
     name: "iris (emulator)",
+    backend: "iris",
     dialect: "iris",
     vectors: true,
     async setUp() {
@@ -128,6 +201,7 @@ function postgresTarget(): Target & { schema: string; engine(): Engine; url(extr
   url.searchParams.set("schema", schema);
   return {
     name: "postgres",
+    backend: "postgres",
     dialect: "postgres",
     vectors: false,
     secret,
@@ -155,7 +229,8 @@ function endpointSuite(target: Target): void {
     let server: ExampleServer;
     let base = "";
     const secret = target.secret;
-    const req = (method: string, path: string, body?: unknown, raw?: string) => call(base, method, path, body, raw);
+    const req = (method: string, path: string, body?: unknown, raw?: string, headers?: Record<string, string>) =>
+      call(base, method, path, body, raw, headers);
     const allDocs = async (): Promise<Json[]> => {
       const r = await req("GET", "/docs?limit=100");
       assert.equal(r.status, 200, r.text);
@@ -181,6 +256,7 @@ function endpointSuite(target: Target): void {
       const r = await req("GET", "/health");
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.status, "ok");
+      assert.equal(r.body.backend, target.backend);
       assert.equal(r.body.dialect, target.dialect);
       assert.equal(r.body.vectorSearch, target.vectors);
       assert.equal(r.body.embedder, "hashed-ngram-256");
@@ -191,8 +267,51 @@ function endpointSuite(target: Target): void {
       const r = await req("GET", "/");
       assert.equal(r.status, 200);
       assert.match(r.headers.get("content-type") ?? "", /text\/html/);
-      assert.match(r.text, /<form id="search">/);
-      assert.match(r.text, /<ol id="results">/);
+      assert.match(r.text, /<form id="search" method="get" action="\/">/);
+      assert.match(r.text, /<input id="k" type="number" name="k" min="1" max="50" value="5">/);
+      assert.match(r.text, /<form id="add">/);
+      assert.match(r.text, /<ol id="results"><\/ol>/);
+    });
+
+    it("GET /?q=…&k=…&metric=… is a linkable search: the results are in the page the server sends", async () => {
+      if (!target.vectors) {
+        const r = await req("GET", "/?q=baking+bread");
+        assert.equal(r.status, 501);
+        assert.match(r.text, /<div id="status" role="status" class="error">This database has no vector support/);
+        return;
+      }
+      for (const golden of GOLDEN) {
+        const r = await req("GET", `/?q=${encodeURIComponent(golden.query)}&k=3&metric=cosine`);
+        assert.equal(r.status, 200, r.text);
+        assert.match(r.headers.get("content-type") ?? "", /text\/html/);
+        assert.match(r.text, /<div id="status" role="status">3 results, best first \(cosine\)<\/div>/);
+        const hrefs = [...r.text.matchAll(/<a class="title" href="\/docs\/(\d+)">/g)].map((m) => Number(m[1]));
+        const slugs = await Promise.all(hrefs.map(async (id) => (await req("GET", `/docs/${id}`)).body.slug));
+        assert.deepEqual(slugs, golden.slugs, golden.query);
+        const scores = [...r.text.matchAll(/<span class="score">score (-?[\d.]+)<\/span>/g)].map((m) => Number(m[1]));
+        scores.forEach((score, i) =>
+          assert.ok(Math.abs(score - golden.scores[i]!) < 1e-4, `${golden.query}: ${score}`)
+        );
+        // The form shows the search it answered, so it can be changed and sent again.
+        assert.ok(r.text.includes(`name="q" value="${golden.query}"`), "the query is not in the form");
+        assert.match(r.text, /<option value="cosine" selected>/);
+      }
+      const l2 = await req("GET", "/?q=mountain+weather&k=2&metric=l2");
+      assert.match(l2.text, /2 results, best first \(l2\)/);
+      assert.equal([...l2.text.matchAll(/<span class="score">distance [\d.]+<\/span>/g)].length, 2);
+      assert.match(l2.text, /name="k" min="1" max="50" value="2"/);
+      assert.match(l2.text, /<option value="l2" selected>/);
+      // Default k and metric; HTML in the query is escaped, never markup.
+      const plain = await req("GET", "/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+      assert.equal(plain.status, 200);
+      assert.match(plain.text, /5 results, best first \(cosine\)/);
+      assert.ok(!plain.text.includes("<script>alert(1)"), "the query was not escaped");
+      assert.ok(plain.text.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
+      for (const [q, message] of [["k=0", /k: a whole number from 1 to 50/], ["metric=manhattan", /metric: one of/]]) {
+        const bad = await req("GET", `/?q=bread&${q}`);
+        assert.equal(bad.status, 400, bad.text);
+        assert.match(bad.text, message as RegExp);
+      }
     });
 
     it("starts with the seed documents, listed in id order, without embeddings", async () => {
@@ -332,7 +451,12 @@ function endpointSuite(target: Target): void {
     });
 
     it("POST /docs rejects bad input with a 400 that names the field", async () => {
-      assertError(await req("POST", "/docs", undefined, "{not json"), 400, "bad_request", /^The body must be JSON$/);
+      assertError(
+        await req("POST", "/docs", undefined, "{not json"),
+        400,
+        "bad_request",
+        /^Malformed JSON in request body$/,
+      );
       assertError(await req("POST", "/docs", [1]), 400, "bad_request", /^The body must be a JSON object$/);
       const bad: [unknown, RegExp][] = [
         [{ body: "no title" }, /^title: required$/],
@@ -468,7 +592,71 @@ function endpointSuite(target: Target): void {
 
     it("unknown routes are a JSON 404", async () => {
       assertError(await req("GET", "/nothing/here"), 404, "not_found", /^No route for GET \/nothing\/here$/);
-      assertError(await req("PUT", "/docs/1", { title: "x" }), 404, "not_found", /^No route for PUT \/docs\/1$/);
+      assertError(await req("PUT", "/nothing", { title: "x" }), 404, "not_found", /^No route for PUT \/nothing$/);
+    });
+
+    it("an unknown method on a known route is a JSON 405 with an Allow header", async () => {
+      const cases: [string, string, string][] = [
+        ["PUT", "/docs/1", "GET, HEAD, PATCH, DELETE"],
+        ["POST", "/docs/1", "GET, HEAD, PATCH, DELETE"],
+        ["DELETE", "/docs", "GET, HEAD, POST"],
+        ["GET", "/docs/bulk", "POST"],
+        ["GET", "/search", "POST"],
+        ["PATCH", "/search", "POST"],
+        ["POST", "/health", "GET, HEAD"],
+        ["DELETE", "/", "GET, HEAD"],
+      ];
+      for (const [method, path, allow] of cases) {
+        const body = method === "GET" || method === "DELETE" ? undefined : { title: "x" };
+        const r = await req(method, path, body);
+        assertError(
+          r,
+          405,
+          "method_not_allowed",
+          new RegExp(`^${method} is not allowed on ${path}`),
+        );
+        assert.equal(r.headers.get("allow"), allow, `${method} ${path}`);
+      }
+      // HEAD is answered wherever GET is.
+      assert.equal((await req("HEAD", "/health")).status, 200);
+    });
+
+    it("a body that is not JSON is a 415, whatever it holds", async () => {
+      const cases: [string, string, Record<string, string>][] = [
+        ["POST", "/docs", {}],
+        ["POST", "/docs", { "content-type": "text/plain" }],
+        ["POST", "/docs", { "content-type": "application/x-www-form-urlencoded" }],
+        ["POST", "/docs/bulk", { "content-type": "multipart/form-data; boundary=x" }],
+        ["PATCH", "/docs/1", { "content-type": "text/json" }],
+        ["POST", "/search", { "content-type": "application/jsonx" }],
+      ];
+      for (const [method, path, headers] of cases) {
+        const r = await req(method, path, undefined, '{"title":"x","query":"x"}', headers);
+        assertError(r, 415, "unsupported_media_type", /^The body must be JSON \(content-type: application\/json\)$/);
+      }
+      // JSON with parameters, or a +json type, is JSON.
+      const ok = await req("POST", "/docs", undefined, '{"title":"Charset JSON"}', {
+        "content-type": "application/json; charset=utf-8",
+      });
+      assert.equal(ok.status, 201, ok.text);
+      const vnd = await req("POST", "/docs", undefined, '{"title":"Vendor JSON"}', {
+        "content-type": "application/vnd.api+json",
+      });
+      assert.equal(vnd.status, 201, vnd.text);
+    });
+
+    it("an oversized body announced with Expect: 100-continue gets a 413, never a reset", async () => {
+      // 20 tries: on Node the reset came only sometimes.
+      for (let i = 0; i < 20; i++) {
+        const r = await expectContinue(base, "/docs", 2 * 1024 * 1024);
+        assert.equal(r.error, undefined, `try ${i}: ${r.error} after ${JSON.stringify(r.head)}`);
+        assert.match(r.head, /^HTTP\/1\.1 413 /, `try ${i}: ${r.head}`);
+        assert.match(r.body, /"code":"payload_too_large"/);
+      }
+      // A body within the limit still goes through after 100 Continue.
+      const small = await expectContinue(base, "/docs", 0, '{"title":"After 100 Continue"}');
+      assert.equal(small.error, undefined, `${small.error}`);
+      assert.match(small.head, /^HTTP\/1\.1 201 /, small.head);
     });
 
     it("stops cleanly on SIGTERM", async () => {

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Hono } from "hono";
-import { createEngine, type Engine } from "../../mod.ts";
+import { createEngine, type Engine } from "irisql";
 import { createApp } from "./app.ts";
 import { lockDataDir } from "./data-lock.ts";
 import { type Embedder, hashedNgramEmbedder } from "./embedding.ts";

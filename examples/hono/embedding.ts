@@ -57,7 +57,7 @@ export function hashedNgramEmbedder(dimensions = 256): Embedder {
     for (const [feature, weight] of features(text)) {
       const h = fnv1a(feature);
       // The top bit picks the sign, so colliding features cancel instead of piling up.
-      v[h % dimensions] += h & 0x80000000 ? -weight : weight;
+      v[h % dimensions]! += h & 0x80000000 ? -weight : weight;
     }
     const norm = Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
     return norm === 0 ? v : v.map((x) => x / norm);

@@ -7,7 +7,7 @@
  * every later request.
  */
 import type { MiddlewareHandler } from "hono";
-import type { Engine, Session } from "../../mod.ts";
+import type { Engine, Session } from "irisql";
 
 export interface SessionEnv {
   Variables: { session: Session };

@@ -16,7 +16,7 @@ import {
   type Session,
   table,
   type VectorMetric,
-} from "../../mod.ts";
+} from "irisql";
 import type { Embedder } from "./embedding.ts";
 import { SEED_DOCS } from "./seed.ts";
 
@@ -89,7 +89,7 @@ export class Store {
 
   async create(s: Session, input: DocInput): Promise<Doc> {
     const [row] = await this.#withEmbeddings([input]);
-    return toDoc(await s.insert(this.#table, row));
+    return toDoc(await s.insert(this.#table, row!));
   }
 
   /** All rows or none: insertMany runs in one savepoint of the request's transaction. */
@@ -104,8 +104,7 @@ export class Store {
     if (!current) return undefined;
     const values: Partial<InferInsert<DocsTable>> = { ...patch, updatedAt: new Date() };
     if (this.search && (patch.title !== undefined || patch.body !== undefined)) {
-      const [vector] = await this.#embedder.embed([embeddingText({ ...current, ...patch })]);
-      values.embedding = vector;
+      values.embedding = await this.#embedOne(embeddingText({ ...current, ...patch }));
     }
     await s.update(this.#table, { id }, values);
     return await this.get(s, id);
@@ -121,7 +120,12 @@ export class Store {
 
   /** The query text as a vector, for /search { query }. */
   async embedQuery(text: string): Promise<number[]> {
+    return await this.#embedOne(text);
+  }
+
+  async #embedOne(text: string): Promise<number[]> {
     const [vector] = await this.#embedder.embed([text]);
+    if (!vector) throw new Error(`The embedder ${this.#embedder.name} returned no vector`);
     return vector;
   }
 
@@ -153,7 +157,12 @@ export class Store {
     const rows = inputs.map((d) => ({ slug: d.slug, title: d.title, body: d.body }));
     if (!this.search) return rows;
     const vectors = await this.#embedder.embed(inputs.map(embeddingText));
-    return rows.map((row, i) => ({ ...row, embedding: vectors[i] }));
+    if (vectors.length !== rows.length) {
+      throw new Error(
+        `The embedder ${this.#embedder.name} returned ${vectors.length} vectors for ${rows.length} texts`,
+      );
+    }
+    return rows.map((row, i) => ({ ...row, embedding: vectors[i]! }));
   }
 }
 

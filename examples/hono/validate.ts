@@ -3,7 +3,7 @@
  * mistake becomes a 400 that names the field. Unknown fields are rejected,
  * so a typo ("titel") is an error instead of silently ignored.
  */
-import type { VectorMetric } from "../../mod.ts";
+import type { VectorMetric } from "irisql";
 import { badRequest } from "./http-errors.ts";
 import type { DocInput, DocPatch } from "./store.ts";
 
@@ -21,17 +21,6 @@ const METRICS: readonly VectorMetric[] = ["cosine", "dot", "l2"];
 const SLUG = /^[\p{Ll}\p{Lo}\p{N}]+(?:-[\p{Ll}\p{Lo}\p{N}]+)*$/u;
 
 type Json = Record<string, unknown>;
-
-/** The body as a JSON object, or a 400. */
-export async function jsonObject(req: { text(): Promise<string> }): Promise<Json> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await req.text());
-  } catch {
-    throw badRequest("The body must be JSON");
-  }
-  return object(value, "The body");
-}
 
 function object(value: unknown, what: string): Json {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -94,7 +83,8 @@ export function docInput(value: unknown, at = ""): DocInput {
 }
 
 /** PATCH /docs/:id: any of the fields, at least one. */
-export function docPatch(body: Json): DocPatch {
+export function docPatch(value: unknown): DocPatch {
+  const body = object(value, "The body");
   onlyKeys(body, DOC_FIELDS, "");
   const patch: DocPatch = {};
   const title = text(body, "title", "", LIMITS.title, false);
@@ -111,7 +101,8 @@ export function docPatch(body: Json): DocPatch {
 }
 
 /** POST /docs/bulk: { "docs": [ ... ] }, 1 to 1000 items. */
-export function bulkInput(body: Json): DocInput[] {
+export function bulkInput(value: unknown): DocInput[] {
+  const body = object(value, "The body");
   onlyKeys(body, ["docs"], "");
   const docs = body.docs;
   if (!Array.isArray(docs)) throw badRequest("docs: must be an array of documents");
@@ -142,6 +133,20 @@ export function page(query: { limit?: string; offset?: string }): { limit: numbe
   };
 }
 
+/** GET /?q=…&k=…&metric=…: the page's linkable search. No q: no search. */
+export interface PageQuery {
+  q: string;
+  k: number;
+  metric: VectorMetric;
+}
+export function pageQuery(query: { q?: string; k?: string; metric?: string }): PageQuery {
+  const metric = query.metric || "cosine";
+  if (!METRICS.includes(metric as VectorMetric)) throw badRequest(`metric: one of ${METRICS.join(", ")}`);
+  const q = (query.q ?? "").trim();
+  if (q.length > LIMITS.query) throw badRequest(`q: at most ${LIMITS.query} characters`);
+  return { q, k: wholeNumber(query.k || undefined, "k", 1, LIMITS.k, 5), metric: metric as VectorMetric };
+}
+
 export type SearchInput =
   & { k: number; metric: VectorMetric }
   & (
@@ -150,7 +155,8 @@ export type SearchInput =
   );
 
 /** POST /search: { query | vector, k = 5, metric = "cosine" } */
-export function searchInput(body: Json, dimensions: number): SearchInput {
+export function searchInput(value: unknown, dimensions: number): SearchInput {
+  const body = object(value, "The body");
   onlyKeys(body, ["query", "vector", "k", "metric"], "");
   const k = body.k ?? 5;
   if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > LIMITS.k) {
