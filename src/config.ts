@@ -4,7 +4,7 @@
  * contains the password.
  */
 import { ConfigError } from "./errors.ts";
-import type { Dialect } from "./dialects/dialect.ts";
+import type { Dialect, TransactionMode } from "./dialects/dialect.ts";
 import { dialectForScheme } from "./dialects/registry.ts";
 
 export interface PoolOptions {
@@ -43,6 +43,14 @@ export interface EngineOptions {
   applicationName?: string;
   /** Called after every statement. Never receives parameter values. */
   onQuery?: (event: QueryEvent) => void;
+  /**
+   * How the server commits. PostgreSQL and PGlite: "server" (the only choice). iris://: say
+   * which. "server" when iris-pgwire runs embedded in IRIS, where BEGIN/COMMIT/ROLLBACK work;
+   * "autocommit" when it runs outside IRIS (`pip install iris-pgwire`), where every statement
+   * commits at once and nothing can be rolled back. Until it is set, begin() and session writes
+   * on iris:// are refused with TransactionsUnavailableError.
+   */
+  transactions?: TransactionMode;
 }
 
 export type Target = NetworkTarget | { kind: "pglite"; dataDir?: string };
@@ -91,6 +99,8 @@ export interface ResolvedConfig {
   ssl: boolean | "require" | "prefer";
   applicationName: string;
   onQuery?: (event: QueryEvent) => void;
+  /** undefined: nobody said, and irisql cannot tell (see EngineOptions.transactions). */
+  transactions: TransactionMode | undefined;
 }
 
 const FORMS = [
@@ -122,10 +132,20 @@ const KEYS: Record<string, { canonical: string; kind: "int" | "bool" | "string" 
   sslmode: { canonical: "ssl", kind: "ssl", network: true },
   applicationName: { canonical: "applicationName", kind: "string", network: true },
   application_name: { canonical: "applicationName", kind: "string", network: true },
+  transactions: { canonical: "transactions", kind: "string" },
 };
 
 const POOL_KEYS = ["max", "idleTimeout", "maxLifetime", "connectTimeout", "acquireTimeout", "prePing"];
-const OPTION_KEYS = ["pool", "prepare", "statementTimeout", "schema", "ssl", "applicationName", "onQuery"];
+const OPTION_KEYS = [
+  "pool",
+  "prepare",
+  "statementTimeout",
+  "schema",
+  "ssl",
+  "applicationName",
+  "onQuery",
+  "transactions",
+];
 
 /** Replace the password in anything URL-shaped. */
 export function redactUrl(url: string): string {
@@ -212,6 +232,7 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
     ssl: pick("ssl", options.ssl, wire.ssl),
     applicationName: pick("applicationName", options.applicationName, "irisql"),
     onQuery: options.onQuery,
+    transactions: pick("transactions", options.transactions, dialect.defaultTransactions),
   };
   validate(resolved, shown);
   return resolved;
@@ -373,6 +394,14 @@ function validate(c: ResolvedConfig, shown: string): void {
   if (c.pool.max < 1) throw new ConfigError(`pool.max must be at least 1 for ${shown}`);
   for (const [name, v] of [["prepare", c.prepare], ["pool.prePing", c.pool.prePing]] as const) {
     if (typeof v !== "boolean") throw new ConfigError(`${name} must be true or false for ${shown}`);
+  }
+  const modes = c.dialect.transactionModes;
+  if (c.transactions !== undefined && !modes.includes(c.transactions)) {
+    // The value may come from the query string: quoted only when it is a plain word.
+    throw new ConfigError(
+      `transactions ${keyName(String(c.transactions))} cannot be used for ${shown}: accepted there: ` +
+        `${modes.map((m) => JSON.stringify(m)).join(", ")}`,
+    );
   }
   if (typeof c.schema !== "string" || !/^[A-Za-z_%][A-Za-z0-9_$@#]*$/.test(c.schema)) {
     // The value may come from the query string, whose values are never echoed.

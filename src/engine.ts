@@ -11,7 +11,7 @@ import { Connection } from "./connection.ts";
 import type { BeginOptions, Dialect } from "./dialects/dialect.ts";
 import { closedError, type EngineContext, Executor } from "./executor.ts";
 import { refuseControl } from "./control-statements.ts";
-import { inTransaction, type Transaction } from "./transaction.ts";
+import { inTransaction, requireTransactions, type Transaction } from "./transaction.ts";
 import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
 import type { AnyTable } from "./schema.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -86,6 +86,7 @@ export class Engine extends Executor {
     options?: BeginOptions & { signal?: AbortSignal },
   ): Promise<T> {
     this.guard();
+    requireTransactions(this.ctx, "begin()");
     const conn = await this.#adapter.reserve({ signal: options?.signal });
     try {
       return await inTransaction(this.ctx, conn, fn, options);

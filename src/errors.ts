@@ -170,3 +170,20 @@ export class RowCountError extends IrisqlError {
     this.count = count;
   }
 }
+
+/**
+ * The server cannot undo work, so irisql refuses what would promise it could:
+ * `begin()`, a savepoint, or a session write where nobody said how the server
+ * commits (iris-pgwire outside IRIS commits every statement at once), and
+ * `rollback()` after writes in `transactions: "autocommit"` mode. Nothing was
+ * sent when it is thrown before a write; `rowsWritten` counts the rows that
+ * stay written when an autocommit insertMany() failed part way.
+ */
+export class TransactionsUnavailableError extends IrisqlError {
+  override name = "TransactionsUnavailableError";
+  readonly rowsWritten: number | undefined;
+  constructor(message: string, info: { rowsWritten?: number; cause?: unknown } = {}) {
+    super(message, { cause: info.cause });
+    this.rowsWritten = info.rowsWritten;
+  }
+}

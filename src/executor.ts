@@ -71,9 +71,18 @@ export class Executor {
   run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
     const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
+    const outbound = this.ctx.dialect.outbound;
+    let sent = text;
+    if (outbound !== undefined) {
+      try {
+        sent = outbound(text, params);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const outcome = new Outcome<R>(this.ctx, text, params);
     try {
-      return this.runner.run(text, params, opts, outcome);
+      return this.runner.run(sent, params, opts, outcome);
     } catch (error) {
       return outcome.fail(error);
     }
@@ -91,19 +100,20 @@ export class Executor {
     }
     const compiled = compile(query, params, this.ctx.dialect);
     this.admit(compiled.text);
+    const text = this.ctx.dialect.outbound?.(compiled.text, compiled.params) ?? compiled.text;
     const started = this.ctx.config.onQuery ? now() : 0;
     let rows = 0;
     try {
       if (this.ctx.dialect.wire.serverCursors) {
         for await (
-          const batch of this.runner.stream(compiled.text, compiled.params, batchSize, { signal: options.signal })
+          const batch of this.runner.stream(text, compiled.params, batchSize, { signal: options.signal })
         ) {
           rows += batch.length;
           yield batch as R[];
         }
       } else {
         // The server sends whole results (iris-pgwire ignores max_rows): fetch, then batch.
-        const result = await this.runner.run(compiled.text, compiled.params, { signal: options.signal });
+        const result = await this.runner.run(text, compiled.params, { signal: options.signal });
         for (let i = 0; i < result.rows.length; i += batchSize) {
           const batch = result.rows.slice(i, i + batchSize);
           rows += batch.length;

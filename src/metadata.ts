@@ -5,7 +5,7 @@
  * (iris-pgwire) counts as "no such table" — the failure
  * that blocked checkfirst in the async SQLAlchemy work.
  */
-import { QueryError, UndefinedTableError } from "./errors.ts";
+import { QueryError, UndefinedTableError, UnsupportedFeatureError } from "./errors.ts";
 import type { Executor } from "./executor.ts";
 import type { AnyTable } from "./schema.ts";
 import { sortByDependencies } from "./schema.ts";
@@ -39,8 +39,10 @@ export function hasTable(exec: Executor, schema: string, name: string): Promise<
   return exists(exec, exec.dialect.hasTableSql(schema, name));
 }
 
-export function hasIndex(exec: Executor, schema: string, table: string, index: string): Promise<boolean> {
-  return exists(exec, exec.dialect.hasIndexSql(schema, table, index));
+/** Does the index exist? undefined where the server cannot be asked (IRIS through iris-pgwire). */
+export function hasIndex(exec: Executor, schema: string, table: string, index: string): Promise<boolean | undefined> {
+  const q = exec.dialect.hasIndexSql(schema, table, index);
+  return q ? exists(exec, q) : Promise.resolve(undefined);
 }
 
 export async function createAll(
@@ -59,8 +61,15 @@ export async function createAll(
     if (!exists) await exec.run(d.createTableSql(table, schema, !!options.checkfirst), []);
     for (const index of table.indexes) {
       // Check even for a new table: IF NOT EXISTS is not on IRIS's CREATE INDEX.
-      if (options.checkfirst && await hasIndex(exec, s, table.name, index.name)) continue;
-      await exec.run(d.createIndexSql(index, table, schema), []);
+      const known = options.checkfirst ? await hasIndex(exec, s, table.name, index.name) : false;
+      if (known) continue;
+      try {
+        await exec.run(d.createIndexSql(index, table, schema), []);
+      } catch (error) {
+        // Where existence cannot be asked, "already there" is the answer.
+        if (known === undefined && d.alreadyExists(error)) continue;
+        throw error;
+      }
     }
   }
 }
@@ -82,10 +91,27 @@ export async function dropAll(
 export async function introspect(exec: Executor, schema: string): Promise<{ tables: TableInfo[] }> {
   const q = exec.dialect.introspectionSql(schema);
   const rows = {
-    tables: (await exec.run(q.tables.text, q.tables.params)).rows,
-    columns: (await exec.run(q.columns.text, q.columns.params)).rows,
-    primaryKeys: (await exec.run(q.primaryKeys.text, q.primaryKeys.params)).rows,
-    indexes: (await exec.run(q.indexes.text, q.indexes.params)).rows,
+    tables: await catalogRows(exec, q.tables),
+    columns: await catalogRows(exec, q.columns),
+    primaryKeys: await catalogRows(exec, q.primaryKeys),
+    indexes: await catalogRows(exec, q.indexes),
   };
   return { tables: exec.dialect.readIntrospection(schema, rows) };
+}
+
+/**
+ * The rows of a catalog query. A real answer names its columns even when it has no
+ * rows; an answer without columns was made up by the server in between (iris-pgwire
+ * 1.7.3 answers INFORMATION_SCHEMA questions it cannot route with an empty result),
+ * and reporting an empty schema from it would be a lie.
+ */
+async function catalogRows(exec: Executor, q: { text: string; params: readonly unknown[] }) {
+  const r = await exec.run(q.text, q.params);
+  if (r.columns.length === 0) {
+    throw new UnsupportedFeatureError(
+      "introspect() cannot read this server's catalog: it answered a catalog query with an invented empty " +
+        "result (iris-pgwire 1.7.3 does this for INFORMATION_SCHEMA). Nothing can be said about its tables.",
+    );
+  }
+  return r.rows;
 }

@@ -10,7 +10,7 @@
  * SessionClosedError.
  */
 import type { ReservedConnection } from "./adapters/adapter.ts";
-import type { BeginOptions } from "./dialects/dialect.ts";
+import type { BeginOptions, Dialect, InsertManyPlan } from "./dialects/dialect.ts";
 import {
   closedError,
   type EngineContext,
@@ -20,7 +20,13 @@ import {
   type StreamOptions,
 } from "./executor.ts";
 import type { Engine } from "./engine.ts";
-import { RowCountError, TransactionRolledBackError, ValidationError } from "./errors.ts";
+import {
+  RowCountError,
+  TransactionRolledBackError,
+  TransactionsUnavailableError,
+  UnsupportedFeatureError,
+  ValidationError,
+} from "./errors.ts";
 import type { Result, Row } from "./result.ts";
 import type { AnyTable, ColumnName, InferInsert, InferRow, Selected, VectorColumnOf } from "./schema.ts";
 import { decodeRows } from "./statements/decode.ts";
@@ -30,7 +36,7 @@ import type { FindOptions } from "./statements/select.ts";
 import { cachedSelectStatement, keyStatement } from "./statements/select-cache.ts";
 import { deleteStatement, updateStatement } from "./statements/update-delete.ts";
 import type { Where } from "./statements/where.ts";
-import { Transaction } from "./transaction.ts";
+import { Transaction, unavailable } from "./transaction.ts";
 import type { CompiledQuery } from "./sql.ts";
 
 export interface SessionOptions extends BeginOptions {}
@@ -76,9 +82,11 @@ export class Session {
   #transaction(): Promise<Transaction> {
     this.#guard();
     if (this.#tx) return Promise.resolve(this.#tx);
+    const mode = this.#ctx.config.transactions;
+    if (mode === undefined) return Promise.reject(unavailable(this.#ctx, "A session's first write"));
     this.#opening ??= (async () => {
       const conn = await this.#engine.adapter.reserve();
-      const tx = new Transaction(this.#ctx, conn);
+      const tx = new Transaction(this.#ctx, conn, { autocommit: mode === "autocommit" });
       try {
         await tx.begin(this.#options);
       } catch (error) {
@@ -155,6 +163,7 @@ export class Session {
     const plan = this.#ctx.dialect.insertMany(table, this.#schema, rows, chunkSize);
     if (plan.count === 0) return { count: 0 };
     const tx = await this.#transaction();
+    if (this.#ctx.config.transactions === "autocommit") return await insertEach(tx, plan, this.#ctx.dialect);
     const group = plan.pipelineGroup;
     await tx.savepoint(async () => {
       if (group === undefined) return await tx.pipelineAsBuilt(plan.statements);
@@ -266,7 +275,14 @@ export class Session {
   async rollback(): Promise<void> {
     this.#guard();
     if (this.#opening) await this.#opening.catch(() => {});
+    const committed = this.#tx?.autocommitted ?? 0;
     await this.#rollback(undefined);
+    if (committed > 0) {
+      throw new TransactionsUnavailableError(
+        `rollback() cannot undo the ${committed} statement(s) this session ran: with transactions: ` +
+          `"autocommit" each one committed as it ran. They stay.`,
+      );
+    }
   }
 
   async #rollback(cause: unknown): Promise<void> {
@@ -322,4 +338,35 @@ export class Session {
     }
     return result;
   }
+}
+
+/**
+ * insertMany() with transactions: "autocommit": one row per statement, one at a time, so a
+ * failure can say exactly how many rows stay written (nothing can take them back).
+ */
+async function insertEach(tx: Transaction, plan: InsertManyPlan, dialect: Dialect): Promise<{ count: number }> {
+  const statements = [...plan.statements];
+  if (statements.length !== plan.count) {
+    throw new UnsupportedFeatureError("insertMany in autocommit mode needs one INSERT per row");
+  }
+  // A value the server would change is refused before the first row is written.
+  for (const s of statements) dialect.outbound?.(s.text, s.params);
+  let written = 0;
+  for (const statement of statements) {
+    try {
+      await tx.run(statement.text, statement.params);
+    } catch (error) {
+      throw new TransactionsUnavailableError(
+        `insertMany stopped at row ${written + 1} of ${plan.count}: ${describeError(error)}. With transactions: ` +
+          `"autocommit" the ${written} row(s) before it stay written.`,
+        { rowsWritten: written, cause: error },
+      );
+    }
+    written++;
+  }
+  return { count: written };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -25,6 +25,7 @@ import {
   QueryError,
   QueryTimeoutError,
   TransactionRolledBackError,
+  TransactionsUnavailableError,
 } from "./errors.ts";
 import { closedError, type EngineContext, Executor, type QueryInput, type StreamOptions } from "./executor.ts";
 import { refuseControl } from "./control-statements.ts";
@@ -60,10 +61,20 @@ export class Transaction extends Executor {
   /** Statements sent and not answered; commit waits for them. */
   #inflight = 0;
   #drained: (() => void) | undefined;
+  /** transactions: "autocommit": no BEGIN/COMMIT, each statement commits as it runs. */
+  readonly #autocommit: boolean;
+  /** Statements sent in autocommit mode: what a rollback() could not undo. */
+  #committed = 0;
 
-  constructor(ctx: EngineContext, conn: ReservedConnection) {
+  constructor(ctx: EngineContext, conn: ReservedConnection, options?: { autocommit?: boolean }) {
     super(ctx, conn);
     this.conn = conn;
+    this.#autocommit = options?.autocommit === true;
+  }
+
+  /** @internal Statements that committed as they ran (transactions: "autocommit"). */
+  get autocommitted(): number {
+    return this.#committed;
   }
 
   protected override guard(): void {
@@ -110,6 +121,7 @@ export class Transaction extends Executor {
    * all the same and TransactionRolledBackError says so.
    */
   savepoint<T>(fn: (tx: this) => Promise<T> | T): Promise<T> {
+    if (this.#autocommit) return Promise.reject(unavailable(this.ctx, "savepoint()"));
     const held = this.#held(() => this.savepoint(fn));
     if (held) return held;
     // Registered before anything is awaited, so a sibling started in the same tick waits.
@@ -161,8 +173,9 @@ export class Transaction extends Executor {
   async pipeline(statements: readonly { text: string; params: readonly unknown[] }[]): Promise<RawResult[]> {
     await this.#whenFree();
     this.guard();
+    statements = outbound(this.ctx, statements);
     try {
-      const results = await this.#track(this.conn.pipeline(statements));
+      const results = await this.#track(this.conn.pipeline(statements), statements.length);
       this.ctx.counters.queries += statements.length;
       return results;
     } catch (error) {
@@ -183,7 +196,7 @@ export class Transaction extends Executor {
     const sent: Promise<RawResult[]>[] = [];
     try {
       for (const statement of statements) {
-        const result = this.#track(this.conn.pipeline([statement]));
+        const result = this.#track(this.conn.pipeline(outbound(this.ctx, [statement])));
         result.catch(() => {}); // awaited below, in order
         sent.push(result);
         // One microtask: the driver writes what it was just given before the next is built.
@@ -197,8 +210,9 @@ export class Transaction extends Executor {
     this.ctx.counters.queries += sent.length;
   }
 
-  /** @internal Send BEGIN. */
+  /** @internal Send BEGIN (nothing in autocommit mode). */
   async begin(options?: BeginOptions): Promise<void> {
+    if (this.#autocommit) return;
     await this.#control(this.ctx.dialect.beginSql(options), 0);
   }
 
@@ -212,6 +226,8 @@ export class Transaction extends Executor {
     if (this.#busy()) await this.#quiet();
     this.guard();
     this.#done = true;
+    // Each statement committed (or failed) on its own as it ran: there is nothing left to decide.
+    if (this.#autocommit) return;
     const failure = this.#failures[0];
     if (failure !== undefined) {
       const error = new TransactionRolledBackError(
@@ -244,6 +260,7 @@ export class Transaction extends Executor {
     if (this.#busy()) await this.#quiet();
     if (this.#done) return true;
     this.#done = true;
+    if (this.#autocommit) return true;
     try {
       await this.#control(this.ctx.dialect.rollbackSql(), 0, true);
       return true;
@@ -271,7 +288,8 @@ export class Transaction extends Executor {
   }
 
   /** Count a statement in flight and remember its failure at the depth it was issued. */
-  #track<T>(answer: Promise<T>): Promise<T> {
+  #track<T>(answer: Promise<T>, statements = 1): Promise<T> {
+    if (this.#autocommit) this.#committed += statements;
     const depth = this.#open.length;
     this.#inflight++;
     // Shared handlers outside savepoints: no closure per statement on the common path (bench case 6).
@@ -363,6 +381,7 @@ export async function inTransaction<T>(
   fn: (tx: Transaction) => Promise<T> | T,
   options?: BeginOptions,
 ): Promise<T> {
+  requireTransactions(ctx, "begin()");
   const tx = new Transaction(ctx, conn);
   await tx.begin(options);
   let result: T;
@@ -374,6 +393,36 @@ export async function inTransaction<T>(
   }
   await tx.commit();
   return result;
+}
+
+/** The statements as the dialect sends them (see Dialect.outbound). */
+function outbound<S extends { text: string; params: readonly unknown[] }>(
+  ctx: EngineContext,
+  statements: readonly S[],
+): readonly S[] {
+  const step = ctx.dialect.outbound;
+  return step === undefined ? statements : statements.map((s) => ({ ...s, text: step(s.text, s.params) }));
+}
+
+/** Throws TransactionsUnavailableError unless the server keeps transactions (see EngineOptions.transactions). */
+export function requireTransactions(ctx: EngineContext, what: string): void {
+  if (ctx.config.transactions !== "server") throw unavailable(ctx, what);
+}
+
+/** Why `what` cannot run on this engine; nothing has been sent. */
+export function unavailable(ctx: EngineContext, what: string): TransactionsUnavailableError {
+  if (ctx.config.transactions === "autocommit") {
+    return new TransactionsUnavailableError(
+      `${what} is not available with transactions: "autocommit": every statement commits as it runs, ` +
+        `so nothing could be rolled back. Nothing was sent.`,
+    );
+  }
+  return new TransactionsUnavailableError(
+    `${what} needs to know how the server commits, and ${ctx.config.redactedUrl.replace(/\?.*$/s, "")} does not ` +
+      `say. Set the engine option transactions (or ?transactions= in the URL): "server" if iris-pgwire runs ` +
+      `embedded in IRIS (BEGIN/COMMIT/ROLLBACK work), "autocommit" if it runs outside IRIS (pip install ` +
+      `iris-pgwire), where it commits every statement at once and begin() cannot be offered. Nothing was sent.`,
+  );
 }
 
 /** Keep the first error; note a failed rollback on it. */

@@ -42,6 +42,13 @@ export interface WireProfile {
   startupSettings: boolean;
 }
 
+/**
+ * How the server commits: "server", it keeps BEGIN ... COMMIT/ROLLBACK; "autocommit",
+ * every statement commits as it runs and nothing can be rolled back (iris-pgwire
+ * outside IRIS).
+ */
+export type TransactionMode = "server" | "autocommit";
+
 /** How a URL scheme reaches this dialect's server. */
 export type SchemeTarget = "network" | "pglite";
 
@@ -81,6 +88,12 @@ export interface Dialect extends CompileTarget {
   /** The URL schemes that choose this dialect (see registry.ts). */
   readonly schemes: Readonly<Record<string, SchemeTarget>>;
   readonly connectionDefaults: ConnectionDefaults;
+  /**
+   * The transaction modes its servers can run in, and the one assumed when the user names
+   * none; undefined where irisql cannot tell, so transactions are refused until the user says.
+   */
+  readonly transactionModes: readonly TransactionMode[];
+  readonly defaultTransactions: TransactionMode | undefined;
 
   /** Quote one identifier. */
   quoteId(name: string): string;
@@ -114,15 +127,24 @@ export interface Dialect extends CompileTarget {
   dropTableSql(table: AnyTable, schema: string, ifExists: boolean): string;
   /** CREATE INDEX; throws UnsupportedFeatureError where the server cannot (L2 HNSW on IRIS). */
   createIndexSql(index: IndexSpec, table: AnyTable, schema: string): string;
-  /** Query whose rows are non-empty when the table exists (may raise on IRIS: see hasTable). */
+  /** Query whose rows are non-empty when the table exists; an error meaning "no such table" is a no. */
   hasTableSql(schema: string, name: string): CompiledQuery;
-  hasIndexSql(schema: string, table: string, index: string): CompiledQuery;
+  /** Query whose rows are non-empty when the index exists; undefined where the server cannot be asked. */
+  hasIndexSql(schema: string, table: string, index: string): CompiledQuery | undefined;
+  /** Does this error say that CREATE found the table or index already there? */
+  alreadyExists(error: unknown): boolean;
   /** INFORMATION_SCHEMA (or, on PostgreSQL, pg_indexes) queries behind introspect(). */
   introspectionSql(schema: string): IntrospectionSql;
   /** The tables of `schema` from the rows of introspectionSql's queries. */
   readIntrospection(schema: string, rows: IntrospectionRows): TableInfo[];
 
   // --- values and statements -------------------------------------------------
+  /**
+   * The text to send for a statement about to go to the server with these values, after
+   * refusing values the server would change on the way (ValidationError, nothing sent);
+   * undefined where every statement goes as it is (no cost on the common path).
+   */
+  readonly outbound: ((text: string, params: readonly unknown[]) => string) | undefined;
   /** A normalised column value as the driver should send it (IRIS booleans are 1/0...). */
   encode(spec: ColumnSpec, value: unknown): unknown;
   /** SQL for a bound column value: `$3`, or `TO_VECTOR($3, double)` on IRIS. */

@@ -24,7 +24,27 @@ function literal(spec: ColumnSpec, value: unknown): string {
         `even inside quoted text. Leave out the default and set the value on insert.`,
     );
   }
+  // iris-pgwire rewrites a whole literal shaped like a date into TO_DATE(...) (twice: CREATE TABLE
+  // then fails) and drops the "T" and zone of one shaped like an ISO timestamp, whatever the column.
+  if (DATE_LITERAL.test(text) || (TIMESTAMP_LITERAL.exec(text)?.slice(1).some((part) => part !== " " && part))) {
+    throw new UnsupportedFeatureError(
+      `The default ${JSON.stringify(text)} cannot be sent to IRIS: iris-pgwire rewrites literals shaped like a ` +
+        `date or an ISO timestamp. Leave out the default and set the value on insert.`,
+    );
+  }
   return stringLiteral(text);
+}
+
+const DATE_LITERAL = /^\d{4}-\d{2}-\d{2}$/;
+const TIMESTAMP_LITERAL = /^\d{4}-\d{2}-\d{2}([T ])\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * IRIS compares and indexes strings case-insensitively by default (SQLUPPER collation);
+ * irisql's columns compare exactly, as they do on PostgreSQL.
+ */
+function typeWithCollation(spec: ColumnSpec): string {
+  const type = columnType(spec);
+  return spec.kind === "varchar" || spec.kind === "text" || spec.kind === "json" ? type + " COLLATE %EXACT" : type;
 }
 
 /** A generated integer column: a named RowID the server fills in. */
@@ -34,7 +54,7 @@ function isIdentity(spec: ColumnSpec): boolean {
 
 const spelling: DdlSpelling = {
   quoteId,
-  columnType,
+  columnType: typeWithCollation,
   tableRef,
   generatedSql: (spec) => (isIdentity(spec) ? " IDENTITY" : ""),
   // An IDENTITY column refuses explicit values (SQLCODE -111) unless the class allows them, as

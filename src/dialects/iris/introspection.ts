@@ -1,27 +1,31 @@
 /**
- * Catalog questions on IRIS: INFORMATION_SCHEMA, with names compared through
- * LOWER() (IRIS compares them case-insensitively anyway, COLLATION Upper).
- * iris-pgwire may answer a question about a missing table with an error;
- * metadata.ts counts that as "no such table".
+ * Catalog questions on IRIS. iris-pgwire (1.7.3) answers every statement that
+ * names INFORMATION_SCHEMA or a pg_ table itself, and where it has no answer it
+ * invents an empty one with no columns: through it, "is there such a table?"
+ * asked of INFORMATION_SCHEMA is always no. The table itself is asked instead
+ * (IRIS answers SQLCODE -30 when it is missing), and index existence cannot be
+ * asked at all: createAll({ checkfirst }) creates the index and takes SQLCODE
+ * -324 ("already defined") for "it exists". introspect() reads
+ * INFORMATION_SCHEMA, which works where the server passes it to IRIS, and
+ * metadata.ts refuses an invented answer rather than report an empty schema.
  */
+import { QueryError } from "../../errors.ts";
 import type { CompiledQuery } from "../../sql.ts";
 import type { IntrospectionSql } from "../dialect.ts";
 import { type IntrospectionRows, pick, readTables, str, type TableInfo } from "../introspection.ts";
+import { tableRef } from "./names.ts";
 
 export function hasTableSql(schema: string, name: string): CompiledQuery {
-  return {
-    text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2)",
-    params: [schema, name],
-  };
+  return { text: `SELECT COUNT(*) AS N FROM ${tableRef(name, schema)} WHERE 1 = 0`, params: [] };
 }
 
-export function hasIndexSql(schema: string, table: string, index: string): CompiledQuery {
-  return {
-    text:
-      "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2) " +
-      "AND LOWER(INDEX_NAME) = LOWER($3)",
-    params: [schema, table, index],
-  };
+export function hasIndexSql(): undefined {
+  return undefined;
+}
+
+/** SQLCODE -201: table name not unique; -324: index name already defined for the table. */
+export function alreadyExists(error: unknown): boolean {
+  return error instanceof QueryError && (error.sqlcode === -201 || error.sqlcode === -324);
 }
 
 export function introspectionSql(schema: string): IntrospectionSql {

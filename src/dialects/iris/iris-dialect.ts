@@ -15,8 +15,9 @@ import { decodeIrisValue } from "./decode.ts";
 import { encode, valueSql } from "./encode.ts";
 import { mapError } from "./errors.ts";
 import { insertMany, insertOne } from "./insert.ts";
-import { hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
+import { alreadyExists, hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
 import { limitSql } from "./limit.ts";
+import { outbound } from "./outbound.ts";
 import { DEFAULT_SCHEMA, quoteId, tableRef } from "./names.ts";
 import { beginSql, rollbackToSavepointSql, savepointSql } from "./transactions.ts";
 import { columnType } from "./types.ts";
@@ -29,6 +30,10 @@ export const irisDialect: Dialect = {
   wire,
   schemes,
   connectionDefaults,
+  // iris-pgwire embedded in IRIS runs BEGIN/COMMIT/ROLLBACK; outside IRIS (pip install) it answers
+  // them and commits every statement. The wire does not say which: the user must.
+  transactionModes: ["server", "autocommit"],
+  defaultTransactions: undefined,
 
   quoteId,
   tableRef,
@@ -54,9 +59,11 @@ export const irisDialect: Dialect = {
   createIndexSql,
   hasTableSql,
   hasIndexSql,
+  alreadyExists,
   introspectionSql,
   readIntrospection,
 
+  outbound,
   encode,
   valueSql,
   decodeValue: decodeIrisValue,

@@ -1,21 +1,23 @@
-/** Row limiting on IRIS: TOP n, or LIMIT/OFFSET as bound parameters. */
+/** Row limiting on IRIS: TOP n. */
+import { UnsupportedFeatureError } from "../../errors.ts";
 import type { ParamFn } from "../dialect.ts";
 
-/** OFFSET without LIMIT is buggy on IRIS 2025.1: always pair it with a limit. */
-const NO_LIMIT = 2147483647;
-
 /**
- * TOP n (a checked whole number) when there is no offset; LIMIT/OFFSET as bound
- * parameters otherwise, since a literal LIMIT n OFFSET m loses its OFFSET in
- * iris-pgwire. LIMIT/OFFSET needs IRIS 2025.1 or later.
+ * TOP n (a checked whole number). An offset is refused: iris-pgwire (1.7.3) puts
+ * the values of LIMIT ? OFFSET ? into the text and then rewrites the statement's
+ * LIMIT into TOP, dropping the OFFSET, so the first rows would come back instead
+ * of the asked-for page.
  */
 export function limitSql(
   limit: number | undefined,
   offset: number | undefined,
   param: ParamFn,
 ): { top: string; tail: string } {
-  if (offset === undefined || offset === 0) {
-    return { top: limit === undefined ? "" : `TOP ${limit} `, tail: "" };
+  if (offset !== undefined && offset !== 0) {
+    throw new UnsupportedFeatureError(
+      "find({ offset }) cannot be sent to IRIS: iris-pgwire drops the OFFSET and returns the first rows. " +
+        "Page by key instead (where: { id: { gt: lastId } } with orderBy and limit).",
+    );
   }
-  return { top: "", tail: ` LIMIT ${param(limit ?? NO_LIMIT)} OFFSET ${param(offset)}` };
+  return { top: limit === undefined ? "" : `TOP ${limit} `, tail: "" };
 }

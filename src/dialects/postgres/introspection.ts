@@ -2,6 +2,7 @@
  * Catalog questions on PostgreSQL: information_schema, and pg_indexes for
  * indexes (information_schema has none; pg_indexes is a plain view).
  */
+import { QueryError } from "../../errors.ts";
 import type { CompiledQuery } from "../../sql.ts";
 import type { IntrospectionSql } from "../dialect.ts";
 import { type IntrospectionRows, pick, readTables, str, type TableInfo } from "../introspection.ts";
@@ -18,6 +19,11 @@ export function hasIndexSql(schema: string, table: string, index: string): Compi
     text: "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname = $3",
     params: [schema, table, index],
   };
+}
+
+/** 42P07 duplicate_table: a table or an index (a relation too) of that name exists. */
+export function alreadyExists(error: unknown): boolean {
+  return error instanceof QueryError && error.sqlstate === "42P07";
 }
 
 export function introspectionSql(schema: string): IntrospectionSql {

@@ -6,7 +6,7 @@ import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
 import { encode, valueSql } from "./encode.ts";
 import { mapError } from "./errors.ts";
 import { insertMany, insertOne } from "./insert.ts";
-import { hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
+import { alreadyExists, hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
 import { limitSql } from "./limit.ts";
 import { DEFAULT_SCHEMA, tableRef } from "./names.ts";
 import {
@@ -26,6 +26,8 @@ export const postgresDialect: Dialect = {
   wire,
   schemes,
   connectionDefaults,
+  transactionModes: ["server"],
+  defaultTransactions: "server",
 
   quoteId: quoteIdent,
   tableRef,
@@ -49,9 +51,11 @@ export const postgresDialect: Dialect = {
   createIndexSql,
   hasTableSql,
   hasIndexSql,
+  alreadyExists,
   introspectionSql,
   readIntrospection,
 
+  outbound: undefined,
   encode,
   valueSql,
   // The adapters already read PostgreSQL's values by type OID (adapters/types.ts).
