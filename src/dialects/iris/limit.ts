@@ -11,7 +11,7 @@ import type { ParamFn } from "../dialect.ts";
 export function limitSql(
   limit: number | undefined,
   offset: number | undefined,
-  param: ParamFn,
+  _param: ParamFn,
 ): { top: string; tail: string } {
   if (offset !== undefined && offset !== 0) {
     throw new UnsupportedFeatureError(
