@@ -8,13 +8,19 @@
  * set-up and its clean-up entry. A task added to deno.json without a case here
  * fails the first test.
  *
+ * Also: a Deno program outside the repository imports mod.ts by its path. Deno
+ * applies only the importing project's configuration, so it names deno.json as
+ * its import map (or links the folder); deno.json's "imports" supply postgres
+ * and the PGlite packages (without them: `Import "postgres" not a dependency`).
+ *
  * The tasks run Deno whatever runtime runs this file, so it runs them under
  * Node only (one pass of `npm test`); under Bun and Deno it only checks the list.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { REPO_ROOT, RUNTIME } from "./fixtures/hono-server.ts";
@@ -94,5 +100,46 @@ describe("deno task entries", () => {
     const r = await task(["bench", "--filter", "close clients"], { IRISQL_BENCH_PG_URL: PG_URL }).done;
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /close clients, drop tables \(not a measurement\)/);
+  });
+
+  it("a program outside the repository imports mod.ts by path, with deno.json as its import map or linked", {
+    timeout: 240_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "irisql-deno-path-"));
+    try {
+      const program = (from: string) =>
+        `import { createEngine, text } from "${from}";\n` +
+        `const engine = createEngine("pglite://memory");\n` +
+        `const r = await engine.execute(text("SELECT :a::int * 6 AS n"), { a: 7 });\n` +
+        `console.log("answer", r.scalar());\n` +
+        `await engine.dispose();\n`;
+      writeFileSync(join(dir, "by-path.ts"), program(join(REPO_ROOT, "mod.ts")));
+      const run = (args: string[], cwd = dir) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(DENO, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
+          let out = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (out += d));
+          child.on("exit", (code) => resolve({ code, out }));
+        });
+      const flags = ["run", "--allow-env", "--allow-read", "--allow-net"];
+      const mapped = await run([...flags, "--import-map", join(REPO_ROOT, "deno.json"), "by-path.ts"]);
+      assert.equal(mapped.code, 0, mapped.out);
+      assert.match(mapped.out, /^answer 42$/m);
+
+      // Linked: the folder stands in for the JSR package, with its own import map.
+      const linked = join(dir, "linked");
+      mkdirSync(linked);
+      writeFileSync(
+        join(linked, "deno.json"),
+        JSON.stringify({ imports: { "@irisql/irisql": "jsr:@irisql/irisql@^0.1.0" }, links: [REPO_ROOT] }),
+      );
+      writeFileSync(join(linked, "main.ts"), program("@irisql/irisql"));
+      const viaLink = await run([...flags, "main.ts"], linked);
+      assert.equal(viaLink.code, 0, viaLink.out);
+      assert.match(viaLink.out, /^answer 42$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

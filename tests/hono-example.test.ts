@@ -416,8 +416,13 @@ function endpointSuite(target: Target): void {
       assert.equal(first.body.offset, 0);
       assert.equal(first.body.nextOffset, 5);
       const last = await req("GET", `/docs?limit=5&offset=${all.length - 2}`);
-      assert.deepEqual(last.body.items, all.slice(-2));
-      assert.equal(last.body.nextOffset, null);
+      if (target.dialect === "iris") {
+        // irisql refuses an OFFSET on IRIS (iris-pgwire drops it and would return the first rows): a 501, not wrong rows.
+        assertError(last, 501, "unsupported", /^This database cannot do that$/);
+      } else {
+        assert.deepEqual(last.body.items, all.slice(-2));
+        assert.equal(last.body.nextOffset, null);
+      }
       const byDefault = await req("GET", "/docs");
       assert.equal(byDefault.body.limit, 20);
       assert.deepEqual(byDefault.body.items, all.slice(0, 20));
