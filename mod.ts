@@ -40,6 +40,31 @@ export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts"
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";
 export type { CompiledQuery } from "./src/sql.ts";
-export type { BeginOptions, Dialect, DialectName, IsolationLevel } from "./src/dialects/dialect.ts";
+export type { BeginOptions, Dialect, DialectName, IsolationLevel, TransactionMode } from "./src/dialects/dialect.ts";
 export type { ColumnInfo } from "./src/adapters/adapter.ts";
-export * from "./src/errors.ts";
+// Named one by one: errors.ts also holds helpers that are not part of the API.
+export {
+  CheckViolationError,
+  ConfigError,
+  ConnectionError,
+  DriverMissingError,
+  EngineDisposedError,
+  ForeignKeyViolationError,
+  IrisqlError,
+  NotNullViolationError,
+  PoolTimeoutError,
+  QueryCancelledError,
+  QueryError,
+  QueryTimeoutError,
+  RowCountError,
+  SerializationError,
+  SessionClosedError,
+  TransactionAbortedError,
+  TransactionRolledBackError,
+  TransactionsUnavailableError,
+  UndefinedTableError,
+  UniqueViolationError,
+  UnsupportedFeatureError,
+  ValidationError,
+} from "./src/errors.ts";
+export type { QueryErrorInfo } from "./src/errors.ts";

@@ -6,22 +6,15 @@
  * (Dialect.decodeValue), then decode reads typed values or plain text ('1',
  * '0.5', 't', '[1,2]', an ISO date).
  */
-import type { Dialect } from "./dialects/dialect.ts";
-import { decodeIrisValue } from "./dialects/iris/decode.ts";
 import { ValidationError } from "./errors.ts";
-import type { ColumnSpec } from "./schema.ts";
+import type { ColumnSpec } from "./values/column-spec.ts";
 import { parseVector, validateVector } from "./values/vector.ts";
 import { parseTimestamp } from "./values/timestamp.ts";
 
-/** The part of a dialect decode() asks. */
-export type ServerValues = Pick<Dialect, "decodeValue">;
-
-/**
- * For callers that do not name the server: IRIS's reading only rewrites forms
- * PostgreSQL never sends (day counts, 1/0 booleans, Python's "inf"), so it
- * reads the values of both.
- */
-const ANY_SERVER: ServerValues = { decodeValue: decodeIrisValue };
+/** The part of a dialect decode() asks (Dialect.decodeValue). */
+export interface ServerValues {
+  decodeValue(spec: ColumnSpec, raw: unknown): unknown;
+}
 
 const INT_RANGE: Record<string, [number, number]> = {
   smallint: [-32768, 32767],
@@ -157,7 +150,7 @@ export function decode(
   spec: ColumnSpec,
   raw: unknown,
   jsonParsed: boolean,
-  server: ServerValues = ANY_SERVER,
+  server: ServerValues,
 ): unknown {
   const value = server.decodeValue(spec, raw);
   if (value === null || value === undefined) return null;

@@ -23,7 +23,7 @@ export class Connection extends Executor {
   }
 
   /** A transaction on this connection; commits on return, rolls back on throw. */
-  begin<T>(fn: (tx: Transaction) => Promise<T> | T, options?: BeginOptions): Promise<T> {
+  async begin<T>(fn: (tx: Transaction) => Promise<T> | T, options?: BeginOptions): Promise<T> {
     this.guard();
     return inTransaction(this.ctx, this.#conn, fn, options);
   }

@@ -14,7 +14,7 @@ import { refuseControl } from "./control-statements.ts";
 import { inTransaction, requireTransactions, type Transaction } from "./transaction.ts";
 import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
 import type { AnyTable } from "./schema.ts";
-import { Session, type SessionOptions } from "./session.ts";
+import { Session, type SessionHost, type SessionOptions } from "./session.ts";
 
 export interface EngineStats {
   dialect: string;
@@ -66,10 +66,12 @@ export class Engine extends Executor {
     return this.ctx.dialect;
   }
 
-  /** @internal The context sessions and schema helpers share. */
-  get context(): EngineContext {
-    return this.ctx;
-  }
+  /** What its sessions get: the context, the pool for reads, and reservations. */
+  readonly #host: SessionHost = {
+    ctx: this.ctx,
+    pool: this,
+    reserve: () => this.adapter.reserve(),
+  };
 
   /** @internal */
   get adapter(): Adapter {
@@ -119,32 +121,32 @@ export class Engine extends Executor {
       } catch (error) {
         return Promise.reject(error);
       }
-      return new Session(this, options).runUnit(fnOrOptions);
+      return new Session(this.#host, options).runUnit(fnOrOptions);
     }
     this.guard();
-    return new Session(this, fnOrOptions);
+    return new Session(this.#host, fnOrOptions);
   }
 
   /** CREATE TABLE (and indexes) in foreign-key order; `checkfirst` skips what exists. */
-  createAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
+  async createAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
     this.guard();
     return createAll(this, this.config.schema, tables, options);
   }
 
   /** DROP TABLE in reverse foreign-key order; `checkfirst` skips what is missing. */
-  dropAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
+  async dropAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
     this.guard();
     return dropAll(this, this.config.schema, tables, options);
   }
 
   /** Does the table exist (in `schema`, default the engine's)? */
-  hasTable(name: string, schema?: string): Promise<boolean> {
+  async hasTable(name: string, schema?: string): Promise<boolean> {
     this.guard();
     return hasTable(this, schema ?? this.config.schema, name);
   }
 
   /** Tables, columns, primary keys and indexes, from INFORMATION_SCHEMA. */
-  introspect(schema?: string): Promise<{ tables: TableInfo[] }> {
+  async introspect(schema?: string): Promise<{ tables: TableInfo[] }> {
     this.guard();
     return introspect(this, schema ?? this.config.schema);
   }
@@ -154,7 +156,7 @@ export class Engine extends Executor {
     const started = performance.now();
     try {
       this.guard();
-      await this.run("SELECT 1", [], undefined, false);
+      await this.run("SELECT 1", [], { prepare: false });
       return { ok: true, dialect: this.ctx.dialect.name, latencyMs: performance.now() - started };
     } catch (error) {
       return {

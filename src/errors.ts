@@ -71,6 +71,18 @@ export class SessionClosedError extends IrisqlError {
   override name = "SessionClosedError";
 }
 
+/**
+ * The engine was disposed: every use after dispose() fails with this one class,
+ * whether it goes through the engine, or a session, connection or transaction
+ * made before (a SessionClosedError too: what it belongs to has finished).
+ */
+export class EngineDisposedError extends SessionClosedError {
+  override name = "EngineDisposedError";
+  constructor(message = "The engine was disposed and can no longer be used; create a new one with createEngine()") {
+    super(message);
+  }
+}
+
 export interface QueryErrorInfo {
   sqlstate?: string;
   sqlcode?: number;

@@ -7,7 +7,7 @@ import type { RawResult, Reply, Runner, RunOptions } from "./adapters/adapter.ts
 import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Dialect } from "./dialects/dialect.ts";
-import { SessionClosedError, ValidationError } from "./errors.ts";
+import { EngineDisposedError, SessionClosedError, ValidationError } from "./errors.ts";
 import { Result, type Row } from "./result.ts";
 import { type Compilable, compile, type CompiledQuery, compileInto } from "./sql.ts";
 
@@ -61,14 +61,23 @@ export class Executor {
       const values: unknown[] = [];
       const text = compileInto(query, params, this.ctx.dialect, values);
       this.admit(text);
-      return this.run<R>(text, values, options?.signal);
+      return this.run<R>(text, values, options);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** Run compiled SQL: the common path for everything above the adapter. */
-  run<R = Row>(text: string, params: readonly unknown[], signal?: AbortSignal, prepare?: boolean): Promise<Result<R>> {
+  /**
+   * @internal Run compiled SQL: the common path for everything above the adapter.
+   * `prepare` overrides the engine's choice (transaction control is never prepared).
+   */
+  run<R = Row>(
+    text: string,
+    params: readonly unknown[],
+    options?: ExecuteOptions & { prepare?: boolean },
+  ): Promise<Result<R>> {
+    const signal = options?.signal;
+    const prepare = options?.prepare;
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
     const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
     const outbound = this.ctx.dialect.outbound;
@@ -201,5 +210,6 @@ function report(ctx: EngineContext, event: Parameters<NonNullable<ResolvedConfig
 
 /** Used by objects that end: a clear error instead of a hang. */
 export function closedError(what: string): SessionClosedError {
+  if (what === "engine") return new EngineDisposedError();
   return new SessionClosedError(`This ${what} has finished and can no longer be used; start a new one`);
 }

@@ -7,42 +7,8 @@
 import { normalize } from "./codec.ts";
 import { ConfigError, ValidationError } from "./errors.ts";
 
-export type ColumnKind =
-  | "integer"
-  | "bigint"
-  | "smallint"
-  | "double"
-  | "numeric"
-  | "varchar"
-  | "text"
-  | "boolean"
-  | "date"
-  | "timestamp"
-  | "json"
-  | "uuid"
-  | "vector";
-
-export type VectorElement = "double" | "float";
-
-/** Everything a dialect needs to know about a column. */
-export interface ColumnSpec {
-  kind: ColumnKind;
-  length?: number;
-  precision?: number;
-  scale?: number;
-  dimensions?: number;
-  element?: VectorElement;
-  withTimezone?: boolean;
-  bigintMode?: "number" | "bigint";
-  primaryKey: boolean;
-  generated: boolean;
-  notNull: boolean;
-  unique: boolean;
-  hasDefault: boolean;
-  defaultValue?: unknown;
-  defaultNow: boolean;
-  references?: { table: () => AnyTable; column: string };
-}
+export type { ColumnKind, ColumnSpec, VectorElement } from "./values/column-spec.ts";
+import type { ColumnKind, ColumnSpec, VectorElement } from "./values/column-spec.ts";
 
 /**
  * A column. The type parameters carry, for the type checker only, the
@@ -254,8 +220,6 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
   readonly columnNames: readonly string[];
   /** lower-case name -> declared name (IRIS sends names lower-cased). */
   readonly #lookup = new Map<string, string>();
-  /** @internal compiled SQL per dialect and statement shape */
-  readonly cache: Map<string, unknown> = new Map();
 
   constructor(name: Name, columns: Cols, options: TableOptions = {}) {
     if (typeof name !== "string" || name.length === 0 || name.length > 128 || name.includes('"')) {

@@ -19,7 +19,6 @@ import {
   type QueryInput,
   type StreamOptions,
 } from "./executor.ts";
-import type { Engine } from "./engine.ts";
 import {
   RowCountError,
   TransactionRolledBackError,
@@ -46,8 +45,17 @@ export interface InsertManyOptions {
   chunkSize?: number;
 }
 
+/** What a session needs from its engine, and nothing more. */
+export interface SessionHost {
+  readonly ctx: EngineContext;
+  /** Where reads outside a transaction go (the engine's pool). */
+  readonly pool: Executor;
+  /** A connection of its own, for the session's transaction (rejects once the engine is disposed). */
+  reserve(): Promise<ReservedConnection>;
+}
+
 export class Session {
-  readonly #engine: Engine;
+  readonly #host: SessionHost;
   readonly #ctx: EngineContext;
   readonly #options: SessionOptions;
   #conn: ReservedConnection | undefined;
@@ -55,9 +63,10 @@ export class Session {
   #opening: Promise<Transaction> | undefined;
   #closed = false;
 
-  constructor(engine: Engine, options: SessionOptions = {}) {
-    this.#engine = engine;
-    this.#ctx = engine.context;
+  /** @internal Sessions come from engine.session(). */
+  constructor(host: SessionHost, options: SessionOptions = {}) {
+    this.#host = host;
+    this.#ctx = host.ctx;
     this.#options = options;
   }
 
@@ -85,7 +94,7 @@ export class Session {
     const mode = this.#ctx.config.transactions;
     if (mode === undefined) return Promise.reject(unavailable(this.#ctx, "A session's first write"));
     this.#opening ??= (async () => {
-      const conn = await this.#engine.adapter.reserve();
+      const conn = await this.#host.reserve();
       const tx = new Transaction(this.#ctx, conn, { autocommit: mode === "autocommit" });
       try {
         await tx.begin(this.#options);
@@ -107,7 +116,7 @@ export class Session {
     this.#guard();
     if (this.#tx) return this.#tx;
     if (this.#opening || this.#options.isolationLevel) return this.#transaction();
-    return this.#engine;
+    return this.#host.pool;
   }
 
   // --- raw statements --------------------------------------------------------
@@ -141,7 +150,7 @@ export class Session {
         r.rows.length,
       );
     }
-    return decodeRows(table, r.rows, r.columns)[0] as InferRow<T>;
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns)[0] as InferRow<T>;
   }
 
   /**
@@ -183,7 +192,7 @@ export class Session {
     const stmt = keyStatement(this.#ctx.dialect, table, this.#schema, key);
     const reader = this.#reader();
     const r = await (reader instanceof Promise ? await reader : reader).run(stmt.text, stmt.params);
-    return decodeRows(table, r.rows, r.columns)[0] as InferRow<T> | undefined;
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns)[0] as InferRow<T> | undefined;
   }
 
   /** Rows matching `where`, ordered and limited. */
@@ -196,7 +205,7 @@ export class Session {
     const stmt = cachedSelectStatement(this.#ctx.dialect, table, this.#schema, options);
     const reader = this.#reader();
     const r = await (reader instanceof Promise ? await reader : reader).run(stmt.text, stmt.params);
-    return decodeRows(table, r.rows, r.columns) as Selected<T, C>[];
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns) as Selected<T, C>[];
   }
 
   /** Update rows matching `where`. `count` is null where the server cannot say (IRIS). */
@@ -235,7 +244,7 @@ export class Session {
     const stmt = nearestStatement(this.#ctx.dialect, table, this.#schema, column, query, options);
     const exec = await this.#reader();
     const r = await exec.run(stmt.text, stmt.params);
-    return decodeRows(table, r.rows, r.columns) as (Selected<T, C> & { score: number })[];
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns) as (Selected<T, C> & { score: number })[];
   }
 
   // --- units of work ---------------------------------------------------------

@@ -27,9 +27,19 @@ import {
   TransactionRolledBackError,
   TransactionsUnavailableError,
 } from "./errors.ts";
-import { closedError, type EngineContext, Executor, type QueryInput, type StreamOptions } from "./executor.ts";
+import {
+  closedError,
+  type EngineContext,
+  type ExecuteOptions,
+  Executor,
+  type QueryInput,
+  type StreamOptions,
+} from "./executor.ts";
 import { refuseControl } from "./control-statements.ts";
 import type { Result, Row } from "./result.ts";
+
+/** Transaction control: prepared (a handful of fixed texts), never a script. */
+const CONTROL = Object.freeze({ prepare: true });
 
 /** A savepoint whose function is running. */
 class Frame {
@@ -90,17 +100,17 @@ export class Transaction extends Executor {
     return this.#done;
   }
 
+  /** @internal */
   override run<R = Row>(
     text: string,
     params: readonly unknown[],
-    signal?: AbortSignal,
-    prepare?: boolean,
+    options?: ExecuteOptions & { prepare?: boolean },
   ): Promise<Result<R>> {
     if (this.#open.length > 0 || this.#done) {
-      const held = this.#held(() => this.run<R>(text, params, signal, prepare));
+      const held = this.#held(() => this.run<R>(text, params, options));
       if (held) return held;
     }
-    return this.#track(super.run<R>(text, params, signal, prepare));
+    return this.#track(super.run<R>(text, params, options));
   }
 
   override async *stream<R = Row>(query: QueryInput, params?: unknown, options?: StreamOptions): AsyncGenerator<R[]> {
@@ -282,7 +292,7 @@ export class Transaction extends Executor {
    */
   #control(text: string, depth: number, final = false): Promise<Result> {
     if (this.#done && !final) return Promise.reject(closedError("transaction"));
-    const answer = super.run(text, [], undefined, true);
+    const answer = super.run(text, [], CONTROL);
     answer.catch((error) => this.#noteFailure(error, depth));
     return answer;
   }

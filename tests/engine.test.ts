@@ -8,6 +8,7 @@ import {
   createEngine,
   DriverMissingError,
   type Engine,
+  EngineDisposedError,
   ForeignKeyViolationError,
   index,
   NotNullViolationError,
@@ -27,7 +28,7 @@ import {
   ValidationError,
 } from "../mod.ts";
 import { importOptional } from "../src/adapters/runtime.ts";
-import { BACKENDS, engineFor, uniqueName, withIris, withQuery } from "./helpers.ts";
+import { BACKENDS, engineFor, PG_URL, uniqueName, withIris, withQuery } from "./helpers.ts";
 import { runChild } from "./run-child.ts";
 
 /**
@@ -478,9 +479,44 @@ describe("dispose", () => {
     await engine.dispose();
     await assert.rejects(
       engine.execute("SELECT 1"),
-      (e: unknown) => e instanceof SessionClosedError && /engine has finished/.test((e as Error).message),
+      (e: unknown) => e instanceof EngineDisposedError && e instanceof SessionClosedError,
     );
   });
+
+  // Every use after dispose() is one class, through the engine or through what it made before.
+  for (const url of [PG_URL, "pglite://memory"]) {
+    it(`every use after dispose is an EngineDisposedError (${url.split(":")[0]})`, async () => {
+      const engine = engineFor(url);
+      await engine.execute("SELECT 1");
+      const session = engine.session();
+      const held = await engine.connect();
+      // PGlite has one connection: these wait behind the held one, which outlives dispose's grace.
+      const waiting = url.startsWith("pglite") ? [engine.execute("SELECT 1"), engine.execute("SELECT 2")] : [];
+      for (const w of waiting) w.catch(() => {});
+      await engine.dispose();
+      const uses: [string, () => Promise<unknown>][] = [
+        ["execute", () => engine.execute("SELECT 1")],
+        ["begin", () => engine.begin(() => 1)],
+        ["connect", () => engine.connect()],
+        ["session(fn)", () => engine.session(() => 1)],
+        ["stream", async () => {
+          for await (const _ of engine.stream("SELECT 1")) { /* nothing */ }
+        }],
+        ["createAll", () => engine.createAll([])],
+        ["a session made before", () => session.execute("SELECT 1")],
+        ["a connection held across dispose", () => held.execute("SELECT 1")],
+        ...waiting.map((w, i): [string, () => Promise<unknown>] => [`a call queued at dispose #${i}`, () => w]),
+      ];
+      for (const [what, use] of uses) {
+        await assert.rejects(use(), (e: unknown) => {
+          assert.ok(e instanceof EngineDisposedError, `${what}: ${String(e)}`);
+          assert.match((e as Error).message, /engine was disposed/);
+          return true;
+        });
+      }
+      await held.release();
+    });
+  }
 
   it("supports await using", async () => {
     let e2: Engine;

@@ -107,7 +107,8 @@ describe("raw values must have an SQL meaning", () => {
       refused(() => compile(sql`SELECT ${1}, ${value}`, undefined, pg), /parameter \$2/);
     });
     it(`refuses ${what} in { text, params }`, () => {
-      refused(() => compile({ text: "SELECT $1, $2", params: [1, value] }, undefined, pg), message, /parameter \$2/);
+      refused(() => compile({ text: "SELECT $1, $2", params: [1, value] }, undefined, pg), message);
+      refused(() => compile({ text: "SELECT $1, $2", params: [1, value] }, undefined, pg), /parameter \$2/);
     });
     if (value !== undefined) {
       it(`refuses ${what} in text()`, () => {

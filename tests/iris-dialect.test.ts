@@ -102,19 +102,19 @@ describe("IRIS DDL: CREATE TABLE", () => {
       big: `"big" BIGINT,`,
       ratio: `"ratio" DOUBLE,`,
       price: `"price" NUMERIC(12, 2) DEFAULT '0.50',`,
-      title: `"title" VARCHAR(200) NOT NULL,`,
+      title: `"title" VARCHAR(200) COLLATE %EXACT NOT NULL,`,
       // TEXT/CLOB are streams on IRIS: not comparable, not searchable (dialect §1.2).
-      body: `"body" VARCHAR(65535) DEFAULT 'it''s',`,
+      body: `"body" VARCHAR(65535) COLLATE %EXACT DEFAULT 'it''s',`,
       published: `"published" BIT DEFAULT 0 NOT NULL,`,
       day: `"day" DATE DEFAULT CURRENT_DATE,`,
       createdAt: `"createdAt" TIMESTAMP DEFAULT CURRENT_TIMESTAMP,`,
       stamp: `"stamp" TIMESTAMP,`,
-      meta: `"meta" VARCHAR(65535) DEFAULT '{"tags":[]}',`,
+      meta: `"meta" VARCHAR(65535) COLLATE %EXACT DEFAULT '{"tags":[]}',`,
       ref: `"ref" UNIQUEIDENTIFIER,`,
       embedding: `"embedding" VECTOR(double, 4),`,
       small: `"small" VECTOR(float, 3),`,
       owner: `"owner" BIGINT,`,
-      slug: `"slug" VARCHAR(40),`,
+      slug: `"slug" VARCHAR(40) COLLATE %EXACT,`,
     };
     assert.deepEqual(Object.keys(expected), [...docs.columnNames]);
     for (const [name, fragment] of Object.entries(expected)) {
@@ -227,17 +227,13 @@ describe("IRIS DDL: indexes", () => {
 });
 
 describe("IRIS existence checks and introspection", () => {
-  it("asks INFORMATION_SCHEMA with bound, case-insensitive names", () => {
+  it("asks the table itself (iris-pgwire invents INFORMATION_SCHEMA answers); index existence is not asked", () => {
     const t = iris.hasTableSql("SQLUser", "Docs");
-    assert.equal(
-      t.text,
-      "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND LOWER(TABLE_NAME) = LOWER($2)",
-    );
-    assert.deepEqual(t.params, ["SQLUser", "Docs"]);
+    assert.equal(t.text, 'SELECT COUNT(*) AS N FROM "Docs" WHERE 1 = 0');
+    assert.deepEqual(t.params, []);
     assertIrisSafe(t);
-    const ix = iris.hasIndexSql("SQLUser", "docs", "docs_ratio");
-    assert.match(ix.text, /^SELECT INDEX_NAME FROM INFORMATION_SCHEMA\.INDEXES WHERE /);
-    assertIrisSafe(ix);
+    assert.equal(iris.hasTableSql("Other", "Docs").text, 'SELECT COUNT(*) AS N FROM "Other"."Docs" WHERE 1 = 0');
+    assert.equal(iris.hasIndexSql("SQLUser", "docs", "docs_ratio"), undefined);
     const q = iris.introspectionSql("SQLUser");
     for (const part of [q.tables, q.columns, q.primaryKeys, q.indexes]) {
       assert.match(part.text, /INFORMATION_SCHEMA\./);
@@ -302,15 +298,15 @@ describe("IRIS INSERT", () => {
       7,
       "4611686018427387904",
       0.5,
-      "19.99",
+      19.99, // a decimal the server reads as a double: sent as one when it keeps every digit
       "héllo 🌍",
       null,
       1, // BIT: 1/0, never 't'/'f' (dialect §1.3, pgwire §3)
       "2024-03-10",
-      // IRIS has no time zones (dialect §1.4): the UTC instant, with its Z, so that postgres.js does not
-      // re-read it as local time where the server declares the parameter a timestamp.
-      "2024-03-10T18:30:00.000Z",
-      "2024-03-11T07:30:00.000Z",
+      // IRIS has no time zones: a Date, which the driver sends with its zone and the server turns into
+      // the UTC date-time IRIS stores (the same text as a string would be refused: see outbound.ts).
+      new Date("2024-03-10T18:30:00.000Z"),
+      new Date("2024-03-11T07:30:00.000Z"),
       '{"tags":["a"]}',
       "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
       "[0.25,-1,3.5,0]",
@@ -355,23 +351,16 @@ describe("IRIS SELECT", () => {
     assertIrisSafe(s);
   });
 
-  it("pages with LIMIT and OFFSET as bound parameters, never a literal LIMIT (pgwire §0.7)", () => {
-    const s = selectStatement(iris, docs, S, {
-      columns: ["id"],
-      where: { n32: { gt: 1 } },
-      orderBy: { id: "asc" },
-      limit: 10,
-      offset: 20,
-    });
-    assert.deepEqual(s, {
-      text: `SELECT "id" FROM "docs" WHERE "n32" > $1 ORDER BY "id" ASC LIMIT $2 OFFSET $3`,
-      params: [1, 10, 20],
-    });
-    assertIrisSafe(s);
-    // OFFSET without LIMIT is buggy on IRIS 2025.1 (dialect §4.1): a limit is always paired with it.
-    const o = selectStatement(iris, docs, S, { columns: ["id"], offset: 3 });
-    assert.deepEqual(o, { text: `SELECT "id" FROM "docs" LIMIT $1 OFFSET $2`, params: [2147483647, 3] });
-    assert.doesNotMatch(o.text, /\bTOP\b/, "TOP and LIMIT cannot be mixed (SQLCODE -386)");
+  it("refuses an offset: iris-pgwire drops the OFFSET of LIMIT ? OFFSET ? and returns the first rows", () => {
+    for (const offset of [20, 1]) {
+      assert.throws(
+        () => selectStatement(iris, docs, S, { columns: ["id"], limit: 10, offset }),
+        (e: unknown) => e instanceof UnsupportedFeatureError && /drops the OFFSET/.test((e as Error).message),
+      );
+    }
+    // An offset of 0 is no offset.
+    const s = selectStatement(iris, docs, S, { columns: ["id"], limit: 10, offset: 0 });
+    assert.deepEqual(s, { text: `SELECT TOP 10 "id" FROM "docs"`, params: [] });
   });
 
   it("compiles every where operator with each value bound once, in text order", () => {
@@ -391,8 +380,9 @@ describe("IRIS SELECT", () => {
       [{ body: { ne: null } }, `"body" IS NOT NULL`, []],
       [{ published: true }, `"published" = $1`, [1]],
       [{ published: { ne: false } }, `"published" <> $1`, [0]],
+      // A Date: the driver sends it with its zone and the server stores the UTC date-time.
       [{ createdAt: { gte: new Date("2024-03-10T23:30:00+05:00") } }, `"createdAt" >= $1`, [
-        "2024-03-10T18:30:00.000Z",
+        new Date("2024-03-10T18:30:00.000Z"),
       ]],
       [{ small: [1, 2, 3] }, `"small" = TO_VECTOR($1, float)`, ["[1,2,3]"]],
       [{ or: [{ n32: 1 }, { title: "b" }] }, `("n32" = $1 OR "title" = $2)`, [1, "b"]],
@@ -457,7 +447,7 @@ describe("IRIS UPDATE and DELETE", () => {
     assert.deepEqual(s, {
       text: `UPDATE "docs" SET "published" = $1, "embedding" = TO_VECTOR($2, double), "createdAt" = $3 ` +
         `WHERE ("id" = $4 OR "title" LIKE $5)`,
-      params: [1, "[0.25,-1,3.5,0]", "2024-03-10T18:30:00.000Z", 1, "x%"],
+      params: [1, "[0.25,-1,3.5,0]", new Date("2024-03-10T18:30:00.000Z"), 1, "x%"],
     });
     assertIrisSafe(s);
   });
@@ -553,7 +543,7 @@ describe("IRIS results coerced by column type", () => {
       score: "0.75",
     };
     const columns: ColumnInfo[] = Object.keys(raw).map((name) => ({ name, typeOid: 25 }));
-    const [row] = decodeRows(docs, [raw], columns);
+    const [row] = decodeRows(iris, docs, [raw], columns);
     assert.deepEqual(row, {
       id: 12,
       n32: -5,
@@ -575,7 +565,7 @@ describe("IRIS results coerced by column type", () => {
       slug: "t",
       score: 0.75,
     });
-    const [off] = decodeRows(docs, [{ published: "0" }, { published: "t" }, { published: 0 }], [{
+    const [off] = decodeRows(iris, docs, [{ published: "0" }, { published: "t" }, { published: 0 }], [{
       name: "published",
       typeOid: 23,
     }]);
@@ -584,13 +574,16 @@ describe("IRIS results coerced by column type", () => {
 
   it("refuses to round a bigint beyond 2^53 into a number", () => {
     const t = table("b", { n: col.bigint() });
-    assert.throws(() => decodeRows(t, [{ n: "9007199254740993" }], [{ name: "n", typeOid: 20 }]), (e: unknown) => {
-      assert.ok(e instanceof ValidationError);
-      assert.equal(
-        (e as Error).message,
-        `A bigint column holds 9007199254740993, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
-      );
-      return true;
-    });
+    assert.throws(
+      () => decodeRows(iris, t, [{ n: "9007199254740993" }], [{ name: "n", typeOid: 20 }]),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.equal(
+          (e as Error).message,
+          `A bigint column holds 9007199254740993, beyond the exact range of a JavaScript number; declare it col.bigint({ mode: "bigint" })`,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -8,8 +8,8 @@
  * of on the transaction object.
  */
 import {
-  ConnectionError,
   DriverMissingError,
+  EngineDisposedError,
   type IrisqlError,
   PoolTimeoutError,
   QueryCancelledError,
@@ -63,6 +63,13 @@ class Queue {
   /** When the current holder got the lock. */
   #heldSince = 0;
   #lastYield = performance.now();
+  /** How to give up each waiter (failAll). */
+  readonly #waiters = new Set<(error: IrisqlError) => void>();
+
+  /** Reject everyone still waiting (dispose() gave up on the holder). */
+  failAll(error: () => IrisqlError): void {
+    for (const abandon of [...this.#waiters]) abandon(error());
+  }
 
   /**
    * Resolves with a release function once the lock is ours, or rejects once one
@@ -83,6 +90,7 @@ class Queue {
       const abandon = (error: IrisqlError) => {
         if (abandoned) return;
         abandoned = true;
+        this.#waiters.delete(abandon);
         clearTimeout(timer);
         this.waiting--;
         signal?.removeEventListener("abort", onAbort);
@@ -97,8 +105,10 @@ class Queue {
       };
       if (ms > 0 && onTimeout) timer = setTimeout(expire, ms);
       signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.add(abandon);
       before.then(() => {
         if (abandoned) return;
+        this.#waiters.delete(abandon);
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         this.waiting--;
@@ -258,6 +268,8 @@ export class PGliteAdapter implements Adapter {
     const release = await this.#queue.acquire(0, giveUp.signal).catch(() => undefined);
     clearTimeout(timer);
     this.#closed = true;
+    // Still queued behind a reservation that outlived the grace period: the engine is gone.
+    this.#queue.failAll(ended);
     try {
       await db?.close();
     } finally {
@@ -355,10 +367,8 @@ class PGliteReserved implements ReservedConnection {
 }
 
 /** For work that reaches the adapter after dispose() closed it; the network adapter says the same. */
-function ended(): ConnectionError {
-  return new ConnectionError("Could not use the PGlite database: the engine was disposed [CONNECTION_ENDED]", {
-    code: "CONNECTION_ENDED",
-  });
+function ended(): EngineDisposedError {
+  return new EngineDisposedError();
 }
 
 function settingsSql(settings: Record<string, string>): string {

@@ -288,6 +288,11 @@ export class LinkPool {
   #queueTimer: ReturnType<typeof setTimeout> | undefined;
   #held = 0;
   #closed = false;
+
+  /** close() has begun: links that die now were ended by dispose(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
   readonly #options: LinkPoolOptions;
   /** One timer for the whole pool, running while it has links (see #sweep). */
   #sweeper: ReturnType<typeof setInterval> | undefined;

@@ -8,6 +8,7 @@ import net from "node:net";
 import postgres from "postgres";
 import {
   ConnectionError,
+  EngineDisposedError,
   IrisqlError,
   PoolTimeoutError,
   QueryCancelledError,
@@ -247,6 +248,8 @@ export class PostgresJsAdapter implements Adapter {
     scrub(error, this.#config.password);
     const e = error as { code?: string; name?: string; message?: string; severity?: string };
     const where = `${this.#config.host}:${this.#config.port}`;
+    // Only dispose() ends the driver's clients.
+    if (e?.code === "CONNECTION_ENDED") return new EngineDisposedError();
     if (e?.code && CONNECTION_CODES.has(e.code)) {
       const reason = REASONS[e.code] ?? e.code;
       return new ConnectionError(
@@ -396,7 +399,7 @@ class PostgresJsReserved implements ReservedConnection {
       return new SessionClosedError("This connection was released and can no longer be used; reserve a new one");
     }
     if (!this.#link.dead) return undefined;
-    return this.#fail(connectionClosed(), "");
+    return this.#pool.closed ? new EngineDisposedError() : this.#fail(connectionClosed(), "");
   }
 
   /** A connection failure ends this connection for good; the error goes on to the caller. */

@@ -3,7 +3,7 @@
  * lower-cased) and converted to the column types by codec.ts.
  */
 import type { ColumnInfo } from "../adapters/adapter.ts";
-import { decode } from "../codec.ts";
+import { decode, type ServerValues } from "../codec.ts";
 import type { AnyTable } from "../schema.ts";
 import { OID } from "../values/oid.ts";
 
@@ -15,14 +15,15 @@ type Decoder = [from: string, to: string, decode: ((raw: unknown) => unknown) | 
  * becomes a number.
  */
 export function decodeRows(
+  server: ServerValues,
   table: AnyTable,
   rows: Record<string, unknown>[],
   columns: readonly ColumnInfo[],
 ): Record<string, unknown>[] {
   if (rows.length === 0) return rows;
   const decoders = columns.length > 0
-    ? cachedDecoders(table, columns)
-    : makeDecoders(table, Object.keys(rows[0]), columns);
+    ? cachedDecoders(server, table, columns)
+    : makeDecoders(server, table, Object.keys(rows[0]), columns);
   const out = new Array<Record<string, unknown>>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const raw = rows[r];
@@ -43,25 +44,30 @@ export function decodeRows(
  */
 const decoderCache = new WeakMap<readonly ColumnInfo[], Map<AnyTable, Decoder[]>>();
 
-function cachedDecoders(table: AnyTable, columns: readonly ColumnInfo[]): Decoder[] {
+function cachedDecoders(server: ServerValues, table: AnyTable, columns: readonly ColumnInfo[]): Decoder[] {
   let byTable = decoderCache.get(columns);
   let decoders = byTable?.get(table);
   if (!decoders) {
-    decoders = makeDecoders(table, columns.map((c) => c.name), columns);
+    decoders = makeDecoders(server, table, columns.map((c) => c.name), columns);
     if (!byTable) decoderCache.set(columns, byTable = new Map());
     byTable.set(table, decoders);
   }
   return decoders;
 }
 
-function makeDecoders(table: AnyTable, names: readonly string[], columns: readonly ColumnInfo[]): Decoder[] {
+function makeDecoders(
+  server: ServerValues,
+  table: AnyTable,
+  names: readonly string[],
+  columns: readonly ColumnInfo[],
+): Decoder[] {
   return names.map((from, i) => {
     const to = table.declaredName(from);
     if (to === undefined) return [from, from === "score" ? "score" : from, from === "score" ? toNumber : undefined];
     const spec = table.columns[to].spec;
     const oid = columns[i]?.typeOid;
     const jsonParsed = oid === OID.json || oid === OID.jsonb;
-    return [from, to, (raw: unknown) => decode(spec, raw, jsonParsed)];
+    return [from, to, (raw: unknown) => decode(spec, raw, jsonParsed, server)];
   });
 }
 

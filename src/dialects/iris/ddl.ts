@@ -12,7 +12,12 @@ function utcText(d: Date): string {
 }
 
 function literal(spec: ColumnSpec, value: unknown): string {
-  const v = spec.kind === "timestamp" && value instanceof Date ? utcText(value) : encode(spec, value);
+  // Literals in DDL text skip the parameter conversions encode() works around: a decimal keeps its text.
+  const v = spec.kind === "timestamp" && value instanceof Date
+    ? utcText(value)
+    : spec.kind === "numeric" && value !== null
+    ? String(value)
+    : encode(spec, value);
   if (v === null) return "NULL";
   if (typeof v === "number") return String(v);
   const text = String(v);

@@ -4,7 +4,7 @@
  * 1/0, dates as a count of days since 2000-01-01, doubles as Python prints
  * them ("inf", "-inf", "nan"). Values already in a common form pass through.
  */
-import type { ColumnSpec } from "../../schema.ts";
+import type { ColumnSpec } from "../../values/column-spec.ts";
 
 const MS_PER_DAY = 86_400_000;
 const Y2K = Date.UTC(2000, 0, 1);
