@@ -4,7 +4,7 @@
  * (docs/ARCHITECTURE.md has the decisions):
  * - placeholders are renumbered per occurrence: the server rewrites `$n` to `?`
  *   positionally (paramStyle "repeat");
- * - DML command tags always say 0 rows, so counts are null;
+ * - DML command tags always say 0 rows (or the command is UNKNOWN), so counts are null;
  * - SQLSTATE is always 42000; the class comes from the SQLCODE (errors.ts);
  * - no RETURNING, no multi-row VALUES (insert.ts), no RELEASE SAVEPOINT.
  */
@@ -48,8 +48,9 @@ export const irisDialect: Dialect = {
   // processes shared by all its clients: a wire connection holds no settings to undo.
   sessionResetSql: null,
 
+  // DML tags say 0 rows (or, for DML behind irisql's comment, the command is UNKNOWN): no count.
   rowCount(command, count) {
-    return /^(INSERT|UPDATE|DELETE|MERGE)/i.test(command) ? null : count;
+    return /^(INSERT|UPDATE|DELETE|MERGE|UNKNOWN)/i.test(command) ? null : count;
   },
   mapError,
 
