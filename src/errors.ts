@@ -9,6 +9,11 @@ export const MAX_SQL_IN_ERROR = 500;
 
 export class IrisqlError extends Error {
   override name = "IrisqlError";
+  /**
+   * Set when insertMany() failed part way with transactions: "autocommit": the rows
+   * before the failing one, which stay written (nothing can take them back).
+   */
+  declare readonly rowsWritten?: number;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -188,14 +193,8 @@ export class RowCountError extends IrisqlError {
  * `begin()`, a savepoint, or a session write where nobody said how the server
  * commits (iris-pgwire outside IRIS commits every statement at once), and
  * `rollback()` after writes in `transactions: "autocommit"` mode. Nothing was
- * sent when it is thrown before a write; `rowsWritten` counts the rows that
- * stay written when an autocommit insertMany() failed part way.
+ * sent when it is thrown before a write.
  */
 export class TransactionsUnavailableError extends IrisqlError {
   override name = "TransactionsUnavailableError";
-  readonly rowsWritten: number | undefined;
-  constructor(message: string, info: { rowsWritten?: number; cause?: unknown } = {}) {
-    super(message, { cause: info.cause });
-    this.rowsWritten = info.rowsWritten;
-  }
 }

@@ -6,7 +6,7 @@
 import type { RawResult, Reply, Runner, RunOptions } from "./adapters/adapter.ts";
 import { now } from "./adapters/runtime.ts";
 import type { ResolvedConfig } from "./config.ts";
-import type { Dialect } from "./dialects/dialect.ts";
+import type { Dialect, Outbound } from "./dialects/dialect.ts";
 import { EngineDisposedError, SessionClosedError, ValidationError } from "./errors.ts";
 import { Result, type Row } from "./result.ts";
 import { type Compilable, compile, type CompiledQuery, compileInto } from "./sql.ts";
@@ -81,17 +81,17 @@ export class Executor {
     const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
     const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
     const outbound = this.ctx.dialect.outbound;
-    let sent = text;
+    let sent: Outbound = { text, params };
     if (outbound !== undefined) {
       try {
-        sent = outbound(text, params);
+        sent = outbound(sent);
       } catch (error) {
         return Promise.reject(error);
       }
     }
     const outcome = new Outcome<R>(this.ctx, text, params);
     try {
-      return this.runner.run(sent, params, opts, outcome);
+      return this.runner.run(sent.text, sent.params, opts, outcome);
     } catch (error) {
       return outcome.fail(error);
     }
@@ -109,20 +109,20 @@ export class Executor {
     }
     const compiled = compile(query, params, this.ctx.dialect);
     this.admit(compiled.text);
-    const text = this.ctx.dialect.outbound?.(compiled.text, compiled.params) ?? compiled.text;
+    const { text, params: values } = this.ctx.dialect.outbound?.(compiled) ?? compiled;
     const started = this.ctx.config.onQuery ? now() : 0;
     let rows = 0;
     try {
       if (this.ctx.dialect.wire.serverCursors) {
         for await (
-          const batch of this.runner.stream(text, compiled.params, batchSize, { signal: options.signal })
+          const batch of this.runner.stream(text, values, batchSize, { signal: options.signal })
         ) {
           rows += batch.length;
           yield batch as R[];
         }
       } else {
         // The server sends whole results (iris-pgwire ignores max_rows): fetch, then batch.
-        const result = await this.runner.run(text, compiled.params, { signal: options.signal });
+        const result = await this.runner.run(text, values, { signal: options.signal });
         for (let i = 0; i < result.rows.length; i += batchSize) {
           const batch = result.rows.slice(i, i + batchSize);
           rows += batch.length;

@@ -20,6 +20,7 @@ import {
   type StreamOptions,
 } from "./executor.ts";
 import {
+  IrisqlError,
   RowCountError,
   TransactionRolledBackError,
   TransactionsUnavailableError,
@@ -359,23 +360,21 @@ async function insertEach(tx: Transaction, plan: InsertManyPlan, dialect: Dialec
     throw new UnsupportedFeatureError("insertMany in autocommit mode needs one INSERT per row");
   }
   // A value the server would change is refused before the first row is written.
-  for (const s of statements) dialect.outbound?.(s.text, s.params);
+  for (const s of statements) dialect.outbound?.(s);
   let written = 0;
   for (const statement of statements) {
     try {
       await tx.run(statement.text, statement.params);
     } catch (error) {
-      throw new TransactionsUnavailableError(
-        `insertMany stopped at row ${written + 1} of ${plan.count}: ${describeError(error)}. With transactions: ` +
-          `"autocommit" the ${written} row(s) before it stay written.`,
-        { rowsWritten: written, cause: error },
-      );
+      // The server's own error (a UniqueViolationError stays one), saying what stays written.
+      if (error instanceof IrisqlError) {
+        error.message += ` (insertMany stopped at row ${written + 1} of ${plan.count}; with transactions: ` +
+          `"autocommit" the ${written} row(s) before it stay written)`;
+        Object.defineProperty(error, "rowsWritten", { value: written, enumerable: true });
+      }
+      throw error;
     }
     written++;
   }
   return { count: written };
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

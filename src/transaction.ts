@@ -411,7 +411,7 @@ function outbound<S extends { text: string; params: readonly unknown[] }>(
   statements: readonly S[],
 ): readonly S[] {
   const step = ctx.dialect.outbound;
-  return step === undefined ? statements : statements.map((s) => ({ ...s, text: step(s.text, s.params) }));
+  return step === undefined ? statements : statements.map((s) => ({ ...s, ...step(s) }));
 }
 
 /** Throws TransactionsUnavailableError unless the server keeps transactions (see EngineOptions.transactions). */

@@ -49,6 +49,12 @@ export interface WireProfile {
  */
 export type TransactionMode = "server" | "autocommit";
 
+/** A statement on its way to the server (Dialect.outbound). */
+export interface Outbound {
+  readonly text: string;
+  readonly params: readonly unknown[];
+}
+
 /** How a URL scheme reaches this dialect's server. */
 export type SchemeTarget = "network" | "pglite";
 
@@ -140,11 +146,11 @@ export interface Dialect extends CompileTarget {
 
   // --- values and statements -------------------------------------------------
   /**
-   * The text to send for a statement about to go to the server with these values, after
-   * refusing values the server would change on the way (ValidationError, nothing sent);
-   * undefined where every statement goes as it is (no cost on the common path).
+   * A statement as it goes to the server: values the server would change on the way are
+   * refused (ValidationError, nothing sent), others may be put in the form it keeps, and the
+   * text may change; undefined where every statement goes as it is (no cost on the common path).
    */
-  readonly outbound: ((text: string, params: readonly unknown[]) => string) | undefined;
+  readonly outbound: ((statement: Outbound) => Outbound) | undefined;
   /** A normalised column value as the driver should send it (IRIS booleans are 1/0...). */
   encode(spec: ColumnSpec, value: unknown): unknown;
   /** SQL for a bound column value: `$3`, or `TO_VECTOR($3, double)` on IRIS. */

@@ -6,18 +6,9 @@ import { encode } from "./encode.ts";
 import { quoteId, tableRef } from "./names.ts";
 import { columnType } from "./types.ts";
 
-/** IRIS has no time zones: a timestamp in DDL text is its UTC wall-clock time. */
-function utcText(d: Date): string {
-  return d.toISOString().replace("T", " ").replace("Z", "");
-}
-
 function literal(spec: ColumnSpec, value: unknown): string {
   // Literals in DDL text skip the parameter conversions encode() works around: a decimal keeps its text.
-  const v = spec.kind === "timestamp" && value instanceof Date
-    ? utcText(value)
-    : spec.kind === "numeric" && value !== null
-    ? String(value)
-    : encode(spec, value);
+  const v = spec.kind === "numeric" && value !== null ? String(value) : encode(spec, value);
   if (v === null) return "NULL";
   if (typeof v === "number") return String(v);
   const text = String(v);

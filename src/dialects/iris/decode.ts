@@ -9,6 +9,7 @@ import type { ColumnSpec } from "../../values/column-spec.ts";
 const MS_PER_DAY = 86_400_000;
 const Y2K = Date.UTC(2000, 0, 1);
 const DAY_COUNT = /^-?\d+$/;
+const SHORT_YEAR = /^\d{1,3}-\d\d-\d\d[ T]/;
 
 export function decodeIrisValue(spec: ColumnSpec, raw: unknown): unknown {
   if (raw === null || raw === undefined) {
@@ -20,6 +21,9 @@ export function decodeIrisValue(spec: ColumnSpec, raw: unknown): unknown {
       return typeof raw === "string" ? readPythonFloat(raw) : raw;
     case "boolean":
       return raw === 1 || raw === "1" ? true : raw === 0 || raw === "0" ? false : raw;
+    case "timestamp":
+      // Python's strftime("%Y") does not pad years below 1000: iris-pgwire sends year 50 as "50-06-15 ...".
+      return typeof raw === "string" && SHORT_YEAR.test(raw) ? "0".repeat(4 - raw.indexOf("-")) + raw : raw;
     case "date":
       return typeof raw === "number" || (typeof raw === "string" && DAY_COUNT.test(raw))
         ? new Date(Y2K + Number(raw) * MS_PER_DAY).toISOString().slice(0, 10)

@@ -1,13 +1,14 @@
 /**
  * Column values as IRIS takes them through iris-pgwire: booleans as 1/0, vectors as
- * text inside TO_VECTOR(), timestamps as Date objects (the driver sends ISO 8601 with
- * its zone, which the server turns into the UTC date-time IRIS stores; the same text
- * as a string would be refused, see outbound.ts), and decimals in a form the server's
- * number conversion keeps: a canonical integer, or a double that holds every digit.
+ * text inside TO_VECTOR(), timestamps as the UTC date-time text IRIS stores (IRIS has
+ * no time zones; the server leaves that form alone, see outbound.ts), and decimals in a
+ * form the server's number conversion keeps: a canonical integer, or a double that
+ * holds every digit.
  */
 import { ValidationError } from "../../errors.ts";
 import type { ColumnSpec } from "../../schema.ts";
 import { encodeCommon } from "../encode.ts";
+import { utcDateTime } from "./outbound.ts";
 import { elementKeyword } from "./types.ts";
 
 /** Significant digits a double carries exactly through decimal text and back. */
@@ -19,7 +20,7 @@ export function encode(spec: ColumnSpec, value: unknown): unknown {
     case "boolean":
       return value ? 1 : 0;
     case "timestamp":
-      return value;
+      return utcDateTime(value as Date);
     case "numeric":
       return encodeNumeric(String(value));
     default:

@@ -10,15 +10,17 @@
  * - An integer between 5e14 and 1.5e15 (exclusive) is taken for a PostgreSQL
  *   timestamp in microseconds and sent as a date-time string: refused.
  * - A string shaped like an ISO timestamp loses its "T" and zone (converted to
- *   UTC): refused unless it is already in the form the server leaves alone.
- *   Timestamps irisql encodes travel as Date objects, which mean exactly that
- *   conversion.
+ *   UTC): refused unless it is already in the form the server leaves alone,
+ *   "YYYY-MM-DD HH:MM:SS.fff", the UTC date-time IRIS stores. A Date is sent in
+ *   that form: the server declares every plain parameter of unknown type, and
+ *   the driver would send a Date as its local-time toString().
  * - An INSERT/UPDATE/DELETE/MERGE sent with parameters is buffered, answered
  *   "done" at once and run later, and a failure is then counted as success. A
  *   statement that does not start with those words runs at once and reports its
  *   real outcome, so DML goes out behind a comment.
  */
 import { ValidationError } from "../../errors.ts";
+import type { Outbound } from "../dialect.ts";
 
 /** Python's str.strip() whitespace: Unicode White_Space and the separators \x1c-\x1f. */
 const WS = "[\\s\\x1c-\\x1f\\x85]*";
@@ -75,9 +77,17 @@ function changedInteger(n: number): string | undefined {
  * and put DML behind a comment so the server runs it at once and reports
  * its real outcome.
  */
-export function outbound(text: string, params: readonly unknown[]): string {
+export function outbound(statement: Outbound): Outbound {
+  const { text, params } = statement;
+  let sent = params;
   for (let i = 0; i < params.length; i++) {
-    const why = changedOnTheWay(params[i]);
+    const value = params[i];
+    if (value instanceof Date) {
+      if (sent === params) sent = [...params];
+      (sent as unknown[])[i] = utcDateTime(value);
+      continue;
+    }
+    const why = changedOnTheWay(value);
     if (why !== undefined) {
       throw new ValidationError(
         `Parameter ${i + 1} cannot be sent to IRIS through iris-pgwire unchanged: ${why}. irisql refuses it ` +
@@ -85,5 +95,15 @@ export function outbound(text: string, params: readonly unknown[]): string {
       );
     }
   }
-  return DML.test(text) ? "/* irisql */ " + text : text;
+  return DML.test(text)
+    ? { text: "/* irisql */ " + text, params: sent }
+    : sent === params
+    ? statement
+    : { text, params: sent };
+}
+
+/** A Date as the UTC date-time text IRIS stores ("2024-01-02 03:04:05.678"), years 0001-9999 as four digits. */
+export function utcDateTime(d: Date): string {
+  if (Number.isNaN(d.getTime())) throw new ValidationError("An invalid Date cannot be sent");
+  return d.toISOString().replace("T", " ").replace("Z", "");
 }
