@@ -8,6 +8,7 @@ import type { IrisqlError } from "../errors.ts";
 
 /** One column of a result, as the server described it. */
 export interface ColumnInfo {
+  /** The column's name as the server sent it (IRIS sends names lower-cased). */
   name: string;
   /** PostgreSQL type OID the server announced (IRIS guesses these). */
   typeOid: number;
