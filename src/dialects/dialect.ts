@@ -8,6 +8,7 @@ import type { IrisqlError } from "../errors.ts";
 import type { CompiledQuery, CompileTarget } from "../sql.ts";
 import type { AnyTable, ColumnSpec, IndexSpec, VectorMetric } from "../schema.ts";
 import type { IntrospectionRows, TableInfo } from "./introspection.ts";
+import type { AlterSpelling } from "./alter.ts";
 
 export type DialectName = "iris" | "postgres";
 
@@ -143,6 +144,8 @@ export interface Dialect extends CompileTarget {
   introspectionSql(schema: string): IntrospectionSql;
   /** The tables of `schema` from the rows of introspectionSql's queries. */
   readIntrospection(schema: string, rows: IntrospectionRows): TableInfo[];
+  /** What migrations need: ALTER spellings, column types read back, DDL transactions, the lock (alter.ts). */
+  readonly alter: AlterSpelling;
 
   // --- values and statements -------------------------------------------------
   /**

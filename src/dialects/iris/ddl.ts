@@ -48,7 +48,7 @@ function isIdentity(spec: ColumnSpec): boolean {
   return spec.generated && spec.kind !== "uuid";
 }
 
-const spelling: DdlSpelling = {
+export const spelling: DdlSpelling = {
   quoteId,
   columnType: typeWithCollation,
   tableRef,

@@ -9,6 +9,7 @@
  * - no RETURNING, no multi-row VALUES (insert.ts), no RELEASE SAVEPOINT.
  */
 import type { Dialect } from "../dialect.ts";
+import { alter } from "./alter.ts";
 import { connectionDefaults, schemes, wire } from "./connection.ts";
 import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
 import { decodeIrisValue } from "./decode.ts";
@@ -63,6 +64,7 @@ export const irisDialect: Dialect = {
   alreadyExists,
   introspectionSql,
   readIntrospection,
+  alter,
 
   outbound,
   encode,

@@ -16,7 +16,7 @@ function literal(spec: ColumnSpec, value: unknown): string {
   return stringLiteral(String(v));
 }
 
-const spelling: DdlSpelling = {
+export const spelling: DdlSpelling = {
   quoteId: quoteIdent,
   columnType,
   tableRef,

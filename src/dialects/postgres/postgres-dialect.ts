@@ -1,6 +1,7 @@
 /** PostgreSQL, and PGlite embedded; pgvector supplies vectors. */
 import { quoteIdent } from "../../sql.ts";
 import type { Dialect } from "../dialect.ts";
+import { alter } from "./alter.ts";
 import { connectionDefaults, schemes, wire } from "./connection.ts";
 import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
 import { encode, valueSql } from "./encode.ts";
@@ -54,6 +55,7 @@ export const postgresDialect: Dialect = {
   alreadyExists,
   introspectionSql,
   readIntrospection,
+  alter,
 
   outbound: undefined,
   encode,
