@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { col, type Engine, table, ValidationError } from "../mod.ts";
+import { col, type Engine, table, UnsupportedFeatureError, ValidationError } from "../mod.ts";
 import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
 import { postgresDialect } from "../src/dialects/postgres/postgres-dialect.ts";
 import { cachedSelectStatement, keyStatement } from "../src/statements/select-cache.ts";
@@ -145,17 +145,33 @@ describe("cached SELECT text equals the builder's", () => {
     { where: { id: { gt: 1 } }, limit: 5 },
     { where: { id: { gt: 1 } }, limit: 5, offset: 10 },
     { where: { id: { gt: 1 } }, offset: 3 },
+    { where: { id: { gt: 1 } }, limit: 5, offset: 0 },
   ];
+  /** The statement, or the error the call threw. */
+  const outcome = (build: () => unknown) => {
+    try {
+      return build();
+    } catch (e) {
+      return e;
+    }
+  };
   for (const dialect of [postgresDialect, irisDialect]) {
     it(`on ${dialect.name}: first call (builder) and repeated calls (cache) match selectStatement`, () => {
       for (const round of [1, 2, 3]) {
         for (const options of shapes) {
-          const expected = selectStatement(dialect, items, "app", options);
-          assert.deepEqual(
-            cachedSelectStatement(dialect, items, "app", options),
-            expected,
-            `round ${round}: ${JSON.stringify(options)}`,
-          );
+          const label = `round ${round}: ${JSON.stringify(options)}`;
+          const expected = outcome(() => selectStatement(dialect, items, "app", options));
+          const cached = outcome(() => cachedSelectStatement(dialect, items, "app", options));
+          // IRIS refuses an offset above 0 (iris-pgwire drops it), from the builder and the cache alike, every time.
+          const refused = dialect === irisDialect && (options.offset ?? 0) > 0;
+          if (refused) {
+            assert.ok(expected instanceof UnsupportedFeatureError, `${label}: builder refuses, got ${expected}`);
+            assert.ok(cached instanceof UnsupportedFeatureError, `${label}: cache refuses, got ${cached}`);
+            assert.equal(cached.message, expected.message, label);
+          } else {
+            assert.ok(!(expected instanceof Error), `${label}: ${expected}`);
+            assert.deepEqual(cached, expected, label);
+          }
         }
         for (const key of [1, 7]) {
           assert.deepEqual(
