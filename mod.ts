@@ -16,15 +16,20 @@ export { Session } from "./src/session.ts";
 export type { InsertManyOptions, SessionOptions } from "./src/session.ts";
 export { col, Column, index, IndexBuilder, Table, table } from "./src/schema.ts";
 export type {
+  AnyColumn,
   AnyTable,
+  ColumnIsOptional,
   ColumnKind,
+  ColumnMap,
   ColumnName,
   ColumnSpec,
+  ColumnValue,
   HnswOptions,
   IndexSpec,
   InferInsert,
   InferRow,
   Selected,
+  Simplify,
   TableOptions,
   VectorColumnOf,
   VectorElement,
@@ -34,6 +39,7 @@ export type { FindOptions } from "./src/statements/select.ts";
 export type { NearestOptions } from "./src/statements/nearest.ts";
 export type { Operators, Where } from "./src/statements/where.ts";
 export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
+export type { ReferencedTable } from "./src/values/column-spec.ts";
 export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";
 export { nearestOrder, similarity } from "./src/vector.ts";
 export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts";

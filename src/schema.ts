@@ -11,9 +11,20 @@ export type { ColumnKind, ColumnSpec, VectorElement } from "./values/column-spec
 import type { ColumnKind, ColumnSpec, VectorElement } from "./values/column-spec.ts";
 
 /**
- * A column. The type parameters carry, for the type checker only, the
- * JavaScript value type, whether NULL is impossible, whether an insert may
- * leave it out, and (for vector columns, which nearest() needs) the kind.
+ * A column definition, made with `col.*` and refined by chaining; every
+ * method returns a new, frozen column. The type parameters carry, for the
+ * type checker only, the JavaScript value type, whether NULL is impossible,
+ * whether an insert may leave it out, and (for vector columns, which
+ * nearest() needs) the kind.
+ *
+ * @example
+ * ```ts
+ * import { col } from "irisql";
+ *
+ * const id = col.bigint().primaryKey().generated(); // NOT NULL, optional on insert
+ * const title = col.varchar(200).notNull().unique();
+ * console.log(id.spec.primaryKey, title.spec.length); // true 200
+ * ```
  */
 export class Column<
   T = unknown,
@@ -21,12 +32,18 @@ export class Column<
   Optional extends boolean = false,
   Kind extends ColumnKind = ColumnKind,
 > {
+  /** Type-level only: the JavaScript value type. Never set at run time. */
   declare readonly _type: T;
+  /** Type-level only: true when the column is NOT NULL. Never set at run time. */
   declare readonly _notNull: NotNull;
+  /** Type-level only: true when an insert may leave the column out. Never set at run time. */
   declare readonly _optional: Optional;
+  /** Type-level only: the column kind. Never set at run time. */
   declare readonly _kind: Kind;
+  /** The definition as plain data, frozen: what the dialects and value checks read. */
   readonly spec: Readonly<ColumnSpec>;
 
+  /** A column with this definition; use `col.*` rather than calling it. The spec is frozen, not copied. */
   constructor(spec: ColumnSpec) {
     this.spec = Object.freeze(spec);
   }
@@ -46,9 +63,11 @@ export class Column<
     }
     return this.#with({ generated: true });
   }
+  /** NULL is refused: the value type loses `| null`. */
   notNull(): Column<T, true, Optional, Kind> {
     return this.#with({ notNull: true });
   }
+  /** A UNIQUE constraint on this column alone. */
   unique(): Column<T, NotNull, Optional, Kind> {
     return this.#with({ unique: true });
   }
@@ -80,6 +99,7 @@ export class Column<
   }
 }
 
+/** Any column, whatever its types: what a table's column map holds. */
 // deno-lint-ignore no-explicit-any
 export type AnyColumn = Column<any, boolean, boolean>;
 
@@ -103,7 +123,27 @@ function positiveInt(what: string, n: unknown, max: number): number {
   return n;
 }
 
-/** Column constructors. */
+/**
+ * The column constructors, one per {@linkcode ColumnKind}. Each returns a
+ * NULL-able {@linkcode Column} that an insert must set; chain
+ * `.notNull()`, `.primaryKey()`, `.default(v)` and so on to change that.
+ * Lengths, precisions and dimensions are checked here (a ConfigError).
+ *
+ * @example
+ * ```ts
+ * import { col, table } from "irisql";
+ *
+ * const docs = table("docs", {
+ *   id: col.bigint().primaryKey().generated(),
+ *   title: col.varchar(200).notNull(),
+ *   price: col.numeric(10, 2), // read and written as a string
+ *   tags: col.json<string[]>(),
+ *   createdAt: col.timestamp().defaultNow(),
+ *   embedding: col.vector(3),
+ * });
+ * console.log(docs.columnNames.join(", ")); // id, title, price, tags, createdAt, embedding
+ * ```
+ */
 export const col = {
   integer: (): Column<number> => make<number>("integer"),
   smallint: (): Column<number> => make<number>("smallint"),
@@ -150,9 +190,16 @@ export const col = {
 
 // --- indexes ---------------------------------------------------------------
 
+/**
+ * How vectors are compared: "cosine" (cosine similarity) and "dot" (inner
+ * product), where higher is closer, or "l2" (Euclidean distance), where lower
+ * is closer.
+ */
 export type VectorMetric = "cosine" | "dot" | "l2";
 
+/** The settings of an HNSW vector index. */
 export interface HnswOptions {
+  /** The metric the index serves; a query with another metric cannot use it. */
   metric: VectorMetric;
   /** Max links per node (IRIS and pgvector default 16). */
   m?: number;
@@ -160,15 +207,27 @@ export interface HnswOptions {
   efConstruction?: number;
 }
 
+/** An index definition as plain data: what `index()` builds and the dialect turns into DDL. */
 export interface IndexSpec {
+  /** The index name. */
   name: string;
+  /** The indexed columns, by their names in the table definition. */
   columns: string[];
+  /** A UNIQUE index. */
   unique: boolean;
+  /** Present for an HNSW vector index. */
   hnsw?: HnswOptions;
 }
 
+/**
+ * An index being defined: start with `index(name)`, then `.on(...)` and
+ * optionally `.unique()` or `.hnsw(...)`; each step returns a new builder.
+ * Pass it in a table's `indexes` option.
+ */
 export class IndexBuilder {
+  /** The definition so far, frozen. */
   readonly spec: Readonly<IndexSpec>;
+  /** A builder for this definition; use `index()` rather than calling it. */
   constructor(spec: IndexSpec) {
     this.spec = Object.freeze(spec);
   }
@@ -177,6 +236,7 @@ export class IndexBuilder {
     if (columns.length === 0) throw new ConfigError(`index ${this.spec.name}: on() needs at least one column`);
     return new IndexBuilder({ ...this.spec, columns });
   }
+  /** A UNIQUE index. */
   unique(): IndexBuilder {
     return new IndexBuilder({ ...this.spec, unique: true });
   }
@@ -201,18 +261,31 @@ export function index(name: string): IndexBuilder {
 
 // --- tables ----------------------------------------------------------------
 
+/** A table's columns: property name to column definition. The property name is the column name. */
 export type ColumnMap = Record<string, AnyColumn>;
 
+/** Options of `table()`. */
 export interface TableOptions {
   /** Schema; by default the engine's (SQLUser on IRIS, public on PostgreSQL). */
   schema?: string;
+  /** Indexes created with the table by `createAll()`; each must name columns of the table. */
   indexes?: IndexBuilder[];
 }
 
+/**
+ * A table definition, made with {@linkcode table}: its name, columns,
+ * primary key and indexes, checked when it is made (a ConfigError for a
+ * bad name, an unknown index column, or two column names that differ only
+ * in case). Sessions use it for typed CRUD; `createAll()` creates it.
+ */
 export class Table<Name extends string = string, Cols extends ColumnMap = ColumnMap> {
+  /** The table name, as written in SQL (quoted). */
   readonly name: Name;
+  /** The schema given in the options; undefined means the engine's. */
   readonly schema: string | undefined;
+  /** The column definitions, frozen. */
   readonly columns: Readonly<Cols>;
+  /** The index definitions. */
   readonly indexes: readonly IndexSpec[];
   /** Primary key column names, in definition order. */
   readonly primaryKey: readonly string[];
@@ -221,6 +294,7 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
   /** lower-case name -> declared name (IRIS sends names lower-cased). */
   readonly #lookup = new Map<string, string>();
 
+  /** A checked table definition; `table()` is the same thing, shorter. */
   constructor(name: Name, columns: Cols, options: TableOptions = {}) {
     if (typeof name !== "string" || name.length === 0 || name.length > 128 || name.includes('"')) {
       throw new ConfigError(`Invalid table name ${JSON.stringify(name)}: 1-128 characters, no double quotes`);
@@ -302,6 +376,7 @@ export class Table<Name extends string = string, Cols extends ColumnMap = Column
   }
 }
 
+/** Any table, whatever its name and columns: what functions taking a table accept. */
 // deno-lint-ignore no-explicit-any
 export type AnyTable = Table<string, any>;
 
@@ -314,7 +389,31 @@ export function describeValue(v: unknown): string {
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
-/** Define a table: table("docs", { id: col.bigint().primaryKey().generated(), ... }, { indexes }) */
+/**
+ * Define a table. The column map's property names are the column names;
+ * the row types follow from it (`InferRow<typeof docs>`, `InferInsert<typeof docs>`).
+ * Nothing is sent: `engine.createAll([docs])` creates it.
+ *
+ * @example
+ * ```ts
+ * import { col, index, type InferInsert, type InferRow, table } from "irisql";
+ *
+ * const users = table("users", {
+ *   id: col.bigint().primaryKey().generated(),
+ *   email: col.varchar(200).notNull().unique(),
+ * });
+ * const docs = table("docs", {
+ *   id: col.bigint().primaryKey().generated(),
+ *   owner: col.bigint().references(() => users, "id"),
+ *   title: col.varchar(200).notNull(),
+ *   embedding: col.vector(3),
+ * }, { indexes: [index("docs_embedding_hnsw").on("embedding").hnsw({ metric: "cosine" })] });
+ *
+ * type Doc = InferRow<typeof docs>; // { id: number; owner: number | null; title: string; embedding: number[] | null }
+ * const draft: InferInsert<typeof docs> = { title: "IRIS vectors" }; // id, owner and embedding may be left out
+ * console.log(docs.primaryKey, draft.title, docs.dependencies()[0]?.name); // [ "id" ] IRIS vectors users
+ * ```
+ */
 export function table<Name extends string, Cols extends ColumnMap>(
   name: Name,
   columns: Cols,
@@ -325,16 +424,18 @@ export function table<Name extends string, Cols extends ColumnMap>(
 
 // --- type inference --------------------------------------------------------
 
-type ValueOf<C> = C extends Column<infer T, infer NN, boolean> ? (NN extends true ? T : T | null) : never;
-type IsOptional<C> = C extends Column<unknown, infer NN, infer O>
+/** The type a column's values are read as: its value type, with `| null` unless it is NOT NULL. */
+export type ColumnValue<C> = C extends Column<infer T, infer NN, boolean> ? (NN extends true ? T : T | null) : never;
+/** `true` when an insert may leave the column out (generated, defaulted or NULL-able), else `false`. */
+export type ColumnIsOptional<C> = C extends Column<unknown, infer NN, infer O>
   ? (O extends true ? true : NN extends true ? false : true)
   : never;
-// Flattens intersections so editors show one object type.
+/** The same object type with intersections flattened, so editors show one object type. */
 // deno-lint-ignore ban-types
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** A row as read back: every column, NULL-able unless NOT NULL. */
-export type InferRow<T> = T extends Table<string, infer Cols> ? Simplify<{ [K in keyof Cols]: ValueOf<Cols[K]> }>
+export type InferRow<T> = T extends Table<string, infer Cols> ? Simplify<{ [K in keyof Cols]: ColumnValue<Cols[K]> }>
   : never;
 
 /** Names of a table's columns. */
@@ -356,8 +457,8 @@ export type Selected<T, C extends string> = [ColumnName<T>] extends [C] ? InferR
 
 /** What insert() takes: generated, defaulted and NULL-able columns may be left out. */
 export type InferInsert<T> = T extends Table<string, infer Cols> ? Simplify<
-    & { [K in keyof Cols as IsOptional<Cols[K]> extends true ? never : K]: ValueOf<Cols[K]> }
-    & { [K in keyof Cols as IsOptional<Cols[K]> extends true ? K : never]?: ValueOf<Cols[K]> }
+    & { [K in keyof Cols as ColumnIsOptional<Cols[K]> extends true ? never : K]: ColumnValue<Cols[K]> }
+    & { [K in keyof Cols as ColumnIsOptional<Cols[K]> extends true ? K : never]?: ColumnValue<Cols[K]> }
   >
   : never;
 
