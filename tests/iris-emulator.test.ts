@@ -167,7 +167,8 @@ describe("iris-pgwire emulator over PGlite", () => {
   });
 
   test("startup looks like iris-pgwire (B§2)", async () => {
-    assert.match(emu.url, /^iris:\/\/_SYSTEM:SYS@127\.0\.0\.1:\d+\/USER$/);
+    // The emulator runs real transactions (the real server in external mode does not), and its URL says so.
+    assert.match(emu.url, /^iris:\/\/_SYSTEM:SYS@127\.0\.0\.1:\d+\/USER\?transactions=server$/);
     await q(sql, "SELECT 1 AS x");
     const params = (sql as unknown as { parameters: Record<string, string> }).parameters;
     assert.equal(params.server_version, "16.0 (InterSystems IRIS)");
