@@ -42,6 +42,28 @@ export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/m
 export type { ReferencedTable } from "./src/values/column-spec.ts";
 export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";
 export { nearestOrder, similarity } from "./src/vector.ts";
+export {
+  diffSchema,
+  generate,
+  loadSchemaModule,
+  migrationStatus,
+  MigrationChecksumError,
+  MigrationError,
+  MigrationLockedError,
+  pullSchema,
+  UnsafeChangeError,
+} from "./src/migrate/mod.ts";
+export type {
+  GenerateOptions,
+  GenerateResult,
+  MigrateOptions,
+  MigrateResult,
+  MigrationState,
+  MigrationStatus,
+  PendingMigration,
+  PullOptions,
+  SchemaDiff,
+} from "./src/migrate/mod.ts";
 export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts";
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";

@@ -15,6 +15,7 @@ import { inTransaction, requireTransactions, type Transaction } from "./transact
 import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
 import type { AnyTable } from "./schema.ts";
 import { Session, type SessionHost, type SessionOptions } from "./session.ts";
+import { migrate, type MigrateOptions, type MigrateResult } from "./migrate/runner.ts";
 
 export interface EngineStats {
   dialect: string;
@@ -149,6 +150,15 @@ export class Engine extends Executor {
   async introspect(schema?: string): Promise<{ tables: TableInfo[] }> {
     this.guard();
     return introspect(this, schema ?? this.config.schema);
+  }
+
+  /**
+   * Apply the folder's pending migrations in name order, under a lock, recorded in a history
+   * table (see src/migrate/runner.ts). `dryRun` returns what would run.
+   */
+  async migrate(options: MigrateOptions): Promise<MigrateResult> {
+    this.guard();
+    return migrate(this, options);
   }
 
   /** Can the database answer? Never throws. */

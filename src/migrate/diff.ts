@@ -1,0 +1,207 @@
+/**
+ * The schema diff behind `irisql generate`: the tables of a schema module against what
+ * introspect() reports, as the DDL statements (spelled by the dialect) that close the gap.
+ *
+ * What it compares: tables, columns (type, NOT NULL, default), primary keys, single-column
+ * UNIQUE, indexes by name (columns and uniqueness; HNSW parameters are not read back), and
+ * foreign keys of new tables and new columns (introspect() does not report foreign keys, so
+ * one added to or removed from an existing column is not seen). What it refuses
+ * (UnsafeChangeError): a type change that can lose data (only widening is written), a
+ * primary key change, dropping a UNIQUE constraint, and dropping tables or columns unless
+ * `allowDrop` says so. A column whose type the catalog cannot say is left alone, with a warning.
+ */
+import type { ColumnType } from "../dialects/alter.ts";
+import type { Dialect } from "../dialects/dialect.ts";
+import { constraintName } from "../dialects/ddl.ts";
+import type { ColumnInfoRow, TableInfo } from "../dialects/introspection.ts";
+import { type AnyTable, type ColumnSpec, sortByDependencies } from "../schema.ts";
+import { UnsafeChangeError } from "./errors.ts";
+
+export interface DiffOptions {
+  /** Write DROP TABLE / DROP COLUMN for what the module no longer has (they delete data). */
+  allowDrop?: boolean;
+  /** Live tables that are not the module's business (the history and lock tables). */
+  ignoreTables?: readonly string[];
+}
+
+export interface SchemaDiff {
+  statements: string[];
+  /** What was not compared or may fail on existing rows; generate writes these as comments. */
+  warnings: string[];
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+/** Is every value of `from` representable in `to`? */
+function widens(from: ColumnType, to: ColumnSpec): boolean {
+  const intDigits: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };
+  const rank: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
+  if (from.kind in rank && to.kind in rank) return rank[to.kind] >= rank[from.kind];
+  if (from.kind in intDigits && to.kind === "numeric") {
+    return (to.precision ?? 0) - (to.scale ?? 0) >= intDigits[from.kind];
+  }
+  if ((from.kind === "smallint" || from.kind === "integer") && to.kind === "double") return true;
+  if (from.kind === "varchar" && to.kind === "varchar") return (to.length ?? 0) >= (from.length ?? Infinity);
+  if (from.kind === "varchar" && to.kind === "text") return true;
+  if (from.kind === "numeric" && to.kind === "numeric") {
+    return (to.scale ?? 0) >= (from.scale ?? 0) &&
+      (to.precision ?? 0) - (to.scale ?? 0) >= (from.precision ?? 0) - (from.scale ?? 0);
+  }
+  return false;
+}
+
+/** A default as text to compare: casts, quotes, parentheses, blanks and case do not count. */
+function normDefault(s: string | null | undefined): string {
+  if (!s) return "";
+  return s.replace(/::[a-z ]+(\(\d+(,\s*\d+)?\))?(\[\])?/gi, "").replace(/['"()\s]/g, "").toLowerCase();
+}
+
+function describeType(d: Dialect, t: ColumnType): string {
+  return t.kind === "vector" && t.dimensions === undefined ? "vector" : d.columnType(t as ColumnSpec);
+}
+
+export function diffSchema(
+  d: Dialect,
+  schema: string,
+  tables: readonly AnyTable[],
+  live: readonly TableInfo[],
+  options: DiffOptions = {},
+): SchemaDiff {
+  const statements: string[] = [];
+  const warnings: string[] = [];
+  const unsafe: string[] = [];
+  const ignore = new Set((options.ignoreTables ?? []).map(lower));
+  for (const t of tables) {
+    if ((t.schema ?? schema) !== schema && lower(t.schema ?? schema) !== lower(schema)) {
+      unsafe.push(`table ${t.name} is in schema ${t.schema}, generate compares schema ${schema} only`);
+    }
+  }
+  const liveByName = new Map(live.filter((t) => !ignore.has(lower(t.name))).map((t) => [lower(t.name), t]));
+  const wanted = new Set(tables.map((t) => lower(t.name)));
+  const created: AnyTable[] = [];
+  const later: string[] = [];
+  const drops: string[] = [];
+
+  for (const table of sortByDependencies(tables)) {
+    const info = liveByName.get(lower(table.name));
+    if (!info) {
+      statements.push(d.createTableSql(table, schema, false));
+      for (const ix of table.indexes) later.push(d.createIndexSql(ix, table, schema));
+      created.push(table);
+      continue;
+    }
+    const cols = new Map(info.columns.map((c) => [lower(c.name), c]));
+    // Primary key
+    const pkWant = table.primaryKey.map(lower).join(",");
+    const pkHave = info.primaryKey.map(lower).join(",");
+    if (pkWant !== pkHave) {
+      unsafe.push(`${table.name}: primary key (${pkHave || "none"}) -> (${pkWant || "none"}) is not generated`);
+    }
+    for (const key of table.columnNames) {
+      const spec = table.columns[key].spec as ColumnSpec;
+      const have = cols.get(lower(key));
+      cols.delete(lower(key));
+      if (!have) {
+        statements.push(d.alter.addColumnSql(table, key, schema));
+        if (spec.notNull && !spec.hasDefault && !spec.defaultNow && !spec.generated) {
+          warnings.push(`${table.name}.${key} is added NOT NULL without a default: this fails if the table has rows`);
+        }
+        if (spec.unique && !spec.primaryKey) statements.push(d.alter.addUniqueSql(table, key, schema));
+        if (spec.references) later.push(d.alter.addForeignKeySql(table, key, schema));
+        continue;
+      }
+      compareColumn(d, table, key, spec, have, schema, statements, warnings, unsafe);
+      // UNIQUE on one column
+      if (spec.unique && !spec.primaryKey) {
+        const backed = info.indexes.some((ix) =>
+          ix.unique && ix.columns.length === 1 && lower(ix.columns[0]) === lower(key)
+        );
+        if (!backed) statements.push(d.alter.addUniqueSql(table, key, schema));
+      }
+    }
+    for (const extra of cols.values()) {
+      if (options.allowDrop) drops.push(d.alter.dropColumnSql(table, extra.name, schema));
+      else {unsafe.push(
+          `${table.name}.${extra.name} is not in the module: dropping it deletes its data (use --allow-drop)`,
+        );}
+    }
+    // Indexes
+    const wantIx = new Map(table.indexes.map((ix) => [lower(ix.name), ix]));
+    for (const ix of info.indexes) {
+      const want = wantIx.get(lower(ix.name));
+      const cols = ix.columns.map(lower);
+      if (want) {
+        wantIx.delete(lower(ix.name));
+        if (want.columns.map(lower).join(",") !== cols.join(",") || want.unique !== ix.unique) {
+          statements.push(d.alter.dropIndexSql(ix.name, table, schema));
+          later.push(d.createIndexSql(want, table, schema));
+        }
+        continue;
+      }
+      // Indexes behind the primary key and behind UNIQUE columns belong to those constraints.
+      if (ix.unique && cols.join(",") === table.primaryKey.map(lower).join(",")) continue;
+      if (ix.unique && cols.length === 1) {
+        const column = table.declaredName(cols[0]);
+        if (column && table.columns[column].spec.unique) continue;
+        if (lower(ix.name) === lower(constraintName(table.name, column ?? cols[0], "key"))) {
+          unsafe.push(`${table.name}.${column ?? cols[0]}: dropping its UNIQUE constraint is not generated`);
+          continue;
+        }
+      }
+      statements.push(d.alter.dropIndexSql(ix.name, table, schema));
+    }
+    for (const ix of wantIx.values()) later.push(d.createIndexSql(ix, table, schema));
+  }
+  for (const info of liveByName.values()) {
+    if (wanted.has(lower(info.name))) continue;
+    if (options.allowDrop) {
+      drops.push(d.dropTableSql({ name: info.name, schema: undefined } as unknown as AnyTable, schema, false));
+    } else unsafe.push(`table ${info.name} is not in the module: dropping it deletes its data (use --allow-drop)`);
+  }
+  if (unsafe.length > 0) {
+    throw new UnsafeChangeError(
+      `generate will not write these changes, which could lose data or cannot be expressed safely:\n  - ` +
+        unsafe.join("\n  - ") +
+        `\nWrite that part of the migration by hand (e.g. add a new column, copy, drop the old one).`,
+    );
+  }
+  return { statements: [...statements, ...later, ...drops], warnings };
+}
+
+function compareColumn(
+  d: Dialect,
+  table: AnyTable,
+  key: string,
+  spec: ColumnSpec,
+  have: ColumnInfoRow,
+  schema: string,
+  statements: string[],
+  warnings: string[],
+  unsafe: string[],
+) {
+  const type = d.alter.readColumnType(have);
+  if (!type) {
+    warnings.push(`${table.name}.${key}: the catalog type ${have.dataType} is not one irisql reads; type not compared`);
+  } else {
+    const same = type.kind === "vector" && type.dimensions === undefined
+      ? spec.kind === "vector"
+      : d.columnType({ ...spec, ...type } as ColumnSpec) === d.columnType(spec);
+    if (!same) {
+      if (widens(type, spec)) statements.push(d.alter.alterTypeSql(table, key, schema));
+      else {
+        unsafe.push(
+          `${table.name}.${key}: ${describeType(d, type)} -> ${
+            d.columnType(spec)
+          } can lose data or fail on existing rows`,
+        );
+      }
+    }
+  }
+  if (spec.notNull !== !have.nullable) {
+    statements.push(d.alter.alterNullSql(table, key, schema));
+    if (spec.notNull) warnings.push(`${table.name}.${key} becomes NOT NULL: this fails if it holds NULLs`);
+  }
+  if (!spec.generated && normDefault(d.alter.defaultText(spec)) !== normDefault(have.default)) {
+    statements.push(d.alter.alterDefaultSql(table, key, schema));
+  }
+}
