@@ -67,7 +67,7 @@ export type {
 export type { VectorColumnName, VectorExpressionOptions } from "./src/vector.ts";
 export type { Row } from "./src/result.ts";
 export { sql, SqlFragment, text, TextQuery } from "./src/sql.ts";
-export type { CompiledQuery } from "./src/sql.ts";
+export type { Compilable, CompiledQuery, CompileTarget, ParamStyle, SqlTag } from "./src/sql.ts";
 export type { BeginOptions, Dialect, DialectName, IsolationLevel, TransactionMode } from "./src/dialects/dialect.ts";
 export type { ColumnInfo } from "./src/adapters/adapter.ts";
 // Named one by one: errors.ts also holds helpers that are not part of the API.

@@ -8,7 +8,9 @@ import { ValidationError } from "./errors.ts";
 
 /** What the server receives. */
 export interface CompiledQuery {
+  /** The SQL text, with `$1..$n` placeholders. */
   readonly text: string;
+  /** The value for each placeholder, in order. */
   readonly params: readonly unknown[];
 }
 
@@ -21,6 +23,7 @@ export type ParamStyle = "reuse" | "repeat";
 
 /** The part of a dialect that compiling needs; kept tiny so sql.ts stays driver-free. */
 export interface CompileTarget {
+  /** How the dialect numbers placeholders. */
   readonly paramStyle: ParamStyle;
   /** The dialect's identifier quoting, where it refuses more than quoteIdent does (IRIS: ';', '$1'). */
   quoteId?(name: string): string;
@@ -28,8 +31,20 @@ export interface CompileTarget {
 
 const COMPILE = Symbol("irisql.compile");
 
-/** Anything `execute` accepts besides a plain string. */
+/**
+ * Anything `execute` accepts besides a plain string or a {@linkcode CompiledQuery}:
+ * `text()`, `` sql`…` ``, `sql.id()`, `sql.raw()`, `similarity()`,
+ * `nearestOrder()`. It compiles itself for the engine's dialect; the method
+ * is keyed by a private symbol, so only irisql makes them.
+ */
 export interface Compilable {
+  /**
+   * Compile for `target`, pushing bound values onto `into`. Keyed by a symbol
+   * irisql does not export: hidden from the docs (`@ignore`) but kept in the
+   * types, so only irisql's own objects satisfy this interface.
+   *
+   * @ignore
+   */
   [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string;
 }
 
@@ -167,14 +182,21 @@ function describe(x: unknown): string {
 
 type Piece = string | { name: string };
 
-/** A query with `:name` parameters, parsed once and reused. */
+/**
+ * A query with `:name` parameters, parsed once and reused: what `text()`
+ * returns. Run it with an object holding a value for every name; a missing
+ * name or an unused key is a ValidationError, and values are always bound,
+ * never spliced into the text.
+ */
 export class TextQuery implements Compilable {
+  /** The SQL as written, with its `:name` parameters. */
   readonly source: string;
   /** Parameter names in order of first appearance. */
   readonly names: readonly string[];
   #pieces: Piece[];
   #cache = new Map<ParamStyle, { text: string; order: string[] }>();
 
+  /** Parse `source` once; `text()` is the same thing, with a check that it is a string. */
   constructor(source: string) {
     this.source = source;
     this.#pieces = splitNamedParams(source);
@@ -210,6 +232,7 @@ export class TextQuery implements Compilable {
     return { [COMPILE]: (target, _ignored, into) => this[COMPILE](target, params, into) };
   }
 
+  /** Compile for `target`, pushing the values of `params` onto `into`; irisql calls it. */
   [COMPILE](target: CompileTarget, params: unknown, into: unknown[]): string {
     const { text, order } = this.layout(target.paramStyle);
     if (params === undefined || params === null) {
@@ -245,7 +268,22 @@ export class TextQuery implements Compilable {
   }
 }
 
-/** `text("SELECT * FROM t WHERE id = :id")` */
+/**
+ * A query with `:name` parameters. `::casts`, string literals, quoted
+ * identifiers, comments and dollar quotes are never taken for parameters.
+ * Pass the values as an object keyed by name, next to the query.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, text } from "irisql";
+ *
+ * const engine = createEngine("pglite://memory");
+ * const sum = text("SELECT :a::int + :b::int AS s, ':a is not a parameter here' AS note");
+ * const r = await engine.execute(sum, { a: 1, b: 2 });
+ * console.log(r.scalar()); // 3
+ * await engine.dispose();
+ * ```
+ */
 export function text(source: string): TextQuery {
   if (typeof source !== "string") throw new ValidationError("text() takes the SQL as a string");
   return new TextQuery(source);
@@ -411,14 +449,23 @@ export function scanSql(
 // ---------------------------------------------------------------------------
 // sql`...`
 
-/** A piece of SQL built with the `sql` template; values are always bound. */
+/**
+ * A piece of SQL built with the `sql` template: the literal text around the
+ * `${…}` slots and the values in them. Values are always bound as parameters;
+ * a slot holding another fragment (`sql`…``, `sql.id()`, `text().bind()`)
+ * is spliced in with its own values.
+ */
 export class SqlFragment implements Compilable {
+  /** The literal text between the slots (one more than `values`). */
   readonly strings: readonly string[];
+  /** What the slots hold: values to bind, or fragments to splice in. */
   readonly values: readonly unknown[];
+  /** A fragment of these parts; the `sql` tag is the usual way to make one. */
   constructor(strings: readonly string[], values: readonly unknown[]) {
     this.strings = strings;
     this.values = values;
   }
+  /** Compile for `target`, pushing the bound values onto `into`; irisql calls it. */
   [COMPILE](target: CompileTarget, _params: unknown, into: unknown[]): string {
     let out = this.strings[0];
     for (let i = 0; i < this.values.length; i++) {
@@ -463,7 +510,9 @@ export function quoteIdent(name: string): string {
   return '"' + name + '"';
 }
 
+/** The type of {@linkcode sql}: a template tag with helpers for identifiers, raw text and lists. */
 export interface SqlTag {
+  /** sql`SELECT * FROM docs WHERE id = ${id}`: every `${…}` is bound, or spliced in when it is a fragment. */
   (strings: TemplateStringsArray, ...values: unknown[]): SqlFragment;
   /** A quoted identifier: sql.id("docs") or sql.id("app", "docs"). */
   id(...parts: string[]): Compilable;
@@ -473,7 +522,25 @@ export interface SqlTag {
   join(items: readonly unknown[], separator?: string): SqlFragment;
 }
 
-/** sql`SELECT * FROM docs WHERE id = ${id}` */
+/**
+ * The SQL template tag: every `${value}` becomes a bound parameter, never
+ * text; a `${fragment}` (another sql`…`, `sql.id()`, `text().bind()`,
+ * `similarity()`) is spliced in with its own values. `sql.id()` quotes
+ * identifiers, `sql.join()` joins a list, `sql.raw()` inserts trusted text.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, sql } from "irisql";
+ *
+ * const engine = createEngine("pglite://memory");
+ * await engine.execute("CREATE TABLE docs (id int PRIMARY KEY, title text)");
+ * await engine.execute(sql`INSERT INTO ${sql.id("docs")} VALUES (${1}, ${"it's bound, not spliced"})`);
+ * const ids = [1, 2, 3];
+ * const r = await engine.execute(sql`SELECT title FROM docs WHERE id IN (${sql.join(ids)})`);
+ * console.log(r.rows); // [ { title: "it's bound, not spliced" } ]
+ * await engine.dispose();
+ * ```
+ */
 export const sql: SqlTag = Object.assign(
   (strings: TemplateStringsArray, ...values: unknown[]) => new SqlFragment(strings, values),
   {
