@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import {
   col,
-  ConfigError,
   ConnectionError,
   createEngine,
   DriverMissingError,
