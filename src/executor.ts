@@ -76,10 +76,6 @@ export class Executor {
     params: readonly unknown[],
     options?: ExecuteOptions & { prepare?: boolean },
   ): Promise<Result<R>> {
-    const signal = options?.signal;
-    const prepare = options?.prepare;
-    const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
-    const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
     const outbound = this.ctx.dialect.outbound;
     let sent: Outbound = { text, params };
     if (outbound !== undefined) {
@@ -89,6 +85,24 @@ export class Executor {
         return Promise.reject(error);
       }
     }
+    return this.dispatch<R>(text, params, sent, options);
+  }
+
+  /**
+   * @internal Send a statement that has been through `dialect.outbound` (`sent`): counted,
+   * timed and reported to onQuery as the caller wrote it (`text`, `params`). Pipelines send
+   * through here too, so every statement that leaves is reported, alone or pipelined.
+   */
+  protected dispatch<R = Row>(
+    text: string,
+    params: readonly unknown[],
+    sent: Outbound,
+    options?: ExecuteOptions & { prepare?: boolean },
+  ): Promise<Result<R>> {
+    const signal = options?.signal;
+    const prepare = options?.prepare;
+    const simple = params.length === 0 && typeof prepare === "undefined" ? isScript(text) : false;
+    const opts: RunOptions = signal || simple || prepare !== undefined ? { signal, prepare, simple } : PLAIN;
     const outcome = new Outcome<R>(this.ctx, text, params);
     try {
       return this.runner.run(sent.text, sent.params, opts, outcome);

@@ -16,8 +16,8 @@
  *   "Inside" is followed through async calls with AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { RawResult, ReservedConnection } from "./adapters/adapter.ts";
-import type { BeginOptions } from "./dialects/dialect.ts";
+import type { ReservedConnection } from "./adapters/adapter.ts";
+import type { BeginOptions, Outbound } from "./dialects/dialect.ts";
 import {
   ConnectionError,
   IrisqlError,
@@ -179,45 +179,50 @@ export class Transaction extends Executor {
     return result!;
   }
 
-  /** Statements sent back to back on this connection; see ReservedConnection.pipeline. */
-  async pipeline(statements: readonly { text: string; params: readonly unknown[] }[]): Promise<RawResult[]> {
+  /**
+   * Statements sent back to back on this connection, without waiting for each answer
+   * (pipelining), then all awaited. Every value is checked (Dialect.outbound) before the
+   * first is sent. Each statement is counted and reported to onQuery on its own, as a
+   * lone run() would be. Rejects with the first failure in statement order; inside a
+   * transaction the server fails the ones after it too.
+   */
+  async pipeline(statements: readonly { text: string; params: readonly unknown[] }[]): Promise<Result[]> {
     await this.#whenFree();
     this.guard();
-    statements = outbound(this.ctx, statements);
-    try {
-      const results = await this.#track(this.conn.pipeline(statements), statements.length);
-      this.ctx.counters.queries += statements.length;
-      return results;
-    } catch (error) {
-      this.ctx.counters.errors++;
-      throw error;
-    }
+    const sent = outbound(this.ctx, statements);
+    const answers = statements.map((s, i) => this.#track(this.dispatch(s.text, s.params, sent[i])));
+    const settled = await Promise.allSettled(answers);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failure) throw failure.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<Result>).value);
   }
 
   /**
    * pipeline() for statements produced one at a time: each is handed to the
    * driver as soon as it exists, so the server executes one while the next is
    * built (insertMany; bench/ case 3). Fails with the first failure in
-   * statement order; counts as pipeline() does.
+   * statement order; each statement is counted and reported as pipeline() does.
    */
   async pipelineAsBuilt(statements: Iterable<{ text: string; params: readonly unknown[] }>): Promise<void> {
     await this.#whenFree();
     this.guard();
-    const sent: Promise<RawResult[]>[] = [];
+    const step = this.ctx.dialect.outbound;
+    const sent: Promise<Result>[] = [];
     try {
       for (const statement of statements) {
-        const result = this.#track(this.conn.pipeline(outbound(this.ctx, [statement])));
+        const result = this.#track(
+          this.dispatch(statement.text, statement.params, step === undefined ? statement : step(statement)),
+        );
         result.catch(() => {}); // awaited below, in order
         sent.push(result);
         // One microtask: the driver writes what it was just given before the next is built.
         await null;
       }
-      for (const result of sent) await result;
-    } catch (error) {
-      this.ctx.counters.errors++;
-      throw error;
+    } finally {
+      // A statement refused while being built: what was already sent still lands before the caller goes on.
+      if (sent.length > 0) await Promise.allSettled(sent);
     }
-    this.ctx.counters.queries += sent.length;
+    for (const result of sent) await result;
   }
 
   /** @internal Send BEGIN (nothing in autocommit mode). */
@@ -405,13 +410,10 @@ export async function inTransaction<T>(
   return result;
 }
 
-/** The statements as the dialect sends them (see Dialect.outbound). */
-function outbound<S extends { text: string; params: readonly unknown[] }>(
-  ctx: EngineContext,
-  statements: readonly S[],
-): readonly S[] {
+/** The statements as the dialect sends them (see Dialect.outbound); throws before anything is sent. */
+function outbound(ctx: EngineContext, statements: readonly Outbound[]): readonly Outbound[] {
   const step = ctx.dialect.outbound;
-  return step === undefined ? statements : statements.map((s) => ({ ...s, ...step(s) }));
+  return step === undefined ? statements : statements.map(step);
 }
 
 /** Throws TransactionsUnavailableError unless the server keeps transactions (see EngineOptions.transactions). */
