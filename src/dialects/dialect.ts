@@ -173,6 +173,8 @@ export interface Dialect extends CompileTarget {
   insertOne(table: AnyTable, schema: string, row: Map<string, unknown>): InsertPlan;
   /** Check every row, then plan their INSERTs (`chunkSize` rows per multi-row INSERT where there is one). */
   insertMany(table: AnyTable, schema: string, rows: readonly unknown[], chunkSize: number): InsertManyPlan;
+  /** `column` matches the LIKE pattern at `placeholder`, ignoring case (where's `ilike`). */
+  ilikeSql(columnSql: string, placeholder: string): string;
   /** Row limiting: `TOP n` after SELECT and/or a tail clause. */
   limitSql(limit: number | undefined, offset: number | undefined, param: ParamFn): {
     top: string;

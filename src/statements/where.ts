@@ -19,8 +19,17 @@ export interface Operators<T> {
   lt?: T;
   lte?: T;
   in?: readonly T[];
-  /** varchar and text columns only. */
+  /**
+   * Not one of the values. Like SQL's NOT IN, a NULL column value never matches; so
+   * `notIn: []` matches every row whose value is not NULL (SQL has no empty NOT IN list).
+   */
+  notIn?: readonly T[];
+  /** Inclusive on both ends: `{ between: [lo, hi] }` is lo <= value <= hi. Not for json or vector columns. */
+  between?: readonly [T, T];
+  /** varchar and text columns only; case-sensitive (`%` and `_` are the wildcards). */
   like?: [T] extends [string] ? string : never;
+  /** `like`, ignoring case, on every dialect (ILIKE on PostgreSQL, LOWER() on both sides on IRIS). */
+  ilike?: [T] extends [string] ? string : never;
   isNull?: boolean;
 }
 
@@ -35,10 +44,25 @@ export type Where<T extends AnyTable> =
   & ColumnConditions<InferRow<T>>
   & { or?: readonly Where<T>[]; and?: readonly Where<T>[] };
 
-const OPERATORS = new Set(["eq", "ne", "gt", "gte", "lt", "lte", "in", "like", "isNull"]);
+const OPERATORS = new Set([
+  "eq",
+  "ne",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "in",
+  "notIn",
+  "between",
+  "like",
+  "ilike",
+  "isNull",
+]);
 const COMPARE: Record<string, string> = { gt: ">", gte: ">=", lt: "<", lte: "<=" };
-/** Column kinds `like` applies to. */
+/** Column kinds `like` and `ilike` apply to. */
 const LIKE_KINDS = new Set(["varchar", "text"]);
+/** Column kinds without an order `between` could use. */
+const UNORDERED_KINDS = new Set(["json", "vector"]);
 
 /** What one walk of a where yields. */
 export interface WhereWalk {
@@ -156,20 +180,49 @@ class Walker {
             parts.push(operand.length === 0 ? "1 = 0" : `${ref} IN (${list.join(", ")})`);
             break;
           }
+          case "notIn": {
+            if (!Array.isArray(operand)) throw new ValidationError(`where ${column.at}.notIn must be an array`);
+            ops += operand.length;
+            const list = operand.map((v) => this.#bind(column, v));
+            // NOT IN never matches NULL; with nothing to exclude, that is all that is left.
+            parts.push(operand.length === 0 ? `${ref} IS NOT NULL` : `${ref} NOT IN (${list.join(", ")})`);
+            break;
+          }
+          case "between": {
+            if (UNORDERED_KINDS.has(kind)) {
+              throw new ValidationError(`where ${column.at}.between needs an ordered column; ${column.at} is ${kind}`);
+            }
+            if (!Array.isArray(operand) || operand.length !== 2) {
+              throw new ValidationError(
+                `where ${column.at}.between must be [low, high] (both included), got ${describeValue(operand)}`,
+              );
+            }
+            const lo = this.#bind(column, operand[0]);
+            const hi = this.#bind(column, operand[1]);
+            parts.push(`${ref} BETWEEN ${lo} AND ${hi}`);
+            break;
+          }
           case "like":
+          case "ilike": {
             if (!LIKE_KINDS.has(kind)) {
               // PostgreSQL has no LIKE for numbers, dates, uuids or json: refuse it here, not at the server.
               throw new ValidationError(
-                `where ${column.at}.like works on varchar and text columns; ${column.at} is ${kind}. Operators: ${
-                  [...OPERATORS].filter((o) => o !== "like").join(", ")
+                `where ${column.at}.${op} works on varchar and text columns; ${column.at} is ${kind}. Operators: ${
+                  [...OPERATORS].filter((o) => o !== "like" && o !== "ilike").join(", ")
                 }`,
               );
             }
             if (typeof operand !== "string") {
-              throw new ValidationError(`where ${column.at}.like must be a string pattern`);
+              throw new ValidationError(`where ${column.at}.${op} must be a string pattern`);
             }
-            parts.push(`${ref} LIKE ${this.param(operand)}`);
+            const placeholder = this.param(operand);
+            if (this.text) {
+              parts.push(
+                op === "like" ? `${ref} LIKE ${placeholder}` : this.dialect.ilikeSql(ref, placeholder),
+              );
+            }
             break;
+          }
           case "isNull":
             if (typeof operand !== "boolean") {
               throw new ValidationError(`where ${column.at}.isNull must be true or false`);

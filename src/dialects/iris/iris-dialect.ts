@@ -80,6 +80,8 @@ export const irisDialect: Dialect = {
   insertMany(table, schema, rows) {
     return insertMany(this, table, schema, rows);
   },
+  // IRIS has no ILIKE; irisql's string columns are COLLATE %EXACT, so LIKE alone is case-sensitive.
+  ilikeSql: (column, placeholder) => `LOWER(${column}) LIKE LOWER(${placeholder})`,
   limitSql,
 
   vectorScoreSql,

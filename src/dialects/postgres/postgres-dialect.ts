@@ -72,6 +72,7 @@ export const postgresDialect: Dialect = {
   insertMany(table, schema, rows, chunkSize) {
     return insertMany(this, table, schema, rows, chunkSize);
   },
+  ilikeSql: (column, placeholder) => `${column} ILIKE ${placeholder}`,
   limitSql,
 
   vectorScoreSql,
