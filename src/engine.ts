@@ -17,31 +17,66 @@ import type { AnyTable } from "./schema.ts";
 import { Session, type SessionHost, type SessionOptions } from "./session.ts";
 import { migrate, type MigrateOptions, type MigrateResult } from "./migrate/runner.ts";
 
+/** What `engine.stats()` reports: a snapshot, cheap to take, with no secrets. */
 export interface EngineStats {
+  /** The dialect's name: "iris" or "postgres" (PGlite speaks the "postgres" dialect). */
   dialect: string;
+  /** Which adapter carries the statements (postgres.js or PGlite). */
   adapter: string;
+  /** The JavaScript runtime and its version, such as "node 22.1.0". */
   runtime: string;
+  /** Connection limit, connections held by sessions, transactions and connect(), and callers waiting for one. */
   pool: { max: number; reserved: number; waiting: number };
+  /** Statements run since the engine was created. */
   queries: number;
+  /** Statements that failed since the engine was created. */
   errors: number;
 }
 
+/** What `engine.health()` reports; it never throws. */
 export interface HealthReport {
+  /** The database answered `SELECT 1`. */
   ok: boolean;
+  /** The dialect's name: "iris" or "postgres". */
   dialect: string;
+  /** How long the check took, in milliseconds. */
   latencyMs: number;
   /** Why it is not ok (no secrets). */
   error?: string;
 }
 
+/**
+ * A database: its dialect, its connection pool and everything that runs on
+ * them. Make one with {@linkcode createEngine}; nothing connects until the
+ * first statement. On it: raw statements (`execute`, `stream`), transactions
+ * (`begin`), a held connection (`connect`), units of work with typed CRUD
+ * (`session`), DDL (`createAll`, `dropAll`), `introspect`, `health`,
+ * `stats`, and `dispose()` (or `await using`) to close the pool. Every
+ * method may be called concurrently.
+ *
+ * @example An engine's life
+ * ```ts
+ * import { createEngine, sql } from "irisql";
+ *
+ * await using engine = createEngine("pglite://memory"); // disposed at the end of the block
+ * await engine.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)");
+ * await engine.begin(async (tx) => {
+ *   await tx.execute(sql`INSERT INTO notes VALUES (${1}, ${"hello"})`);
+ * });
+ * console.log((await engine.execute("SELECT count(*)::int AS n FROM notes")).scalar()); // 1
+ * console.log((await engine.health()).ok, engine.stats().queries > 0); // true true
+ * ```
+ */
 export class Engine extends Executor {
   /** The URL with the password shown as ***. */
   readonly url: string;
+  /** The configuration resolved from the URL and options: every default filled in, the password out of reach. */
   readonly config: ResolvedConfig;
   readonly #adapter: Adapter;
   #disposed = false;
   #disposing: Promise<void> | undefined;
 
+  /** An engine for a resolved configuration; `createEngine()` resolves one from a URL and builds it. */
   constructor(config: ResolvedConfig) {
     const ctx: EngineContext = {
       dialect: config.dialect,
@@ -55,14 +90,17 @@ export class Engine extends Executor {
     this.config = config;
   }
 
+  /** Throws EngineDisposedError once `dispose()` was called. */
   protected override guard(): void {
     if (this.#disposed) throw closedError("engine");
   }
 
+  /** Refuses transaction and session-state statements (BEGIN, SET...) on the pool: use begin(), session() or connect(). */
   protected override admit(text: string): void {
     refuseControl(text, "pool");
   }
 
+  /** The dialect the URL chose: how SQL is spelled and server errors are read. */
   override get dialect(): Dialect {
     return this.ctx.dialect;
   }
@@ -110,6 +148,21 @@ export class Engine extends Executor {
    *   const s = engine.session(); ...; await s.commit(); await s.close();
    */
   session(options?: SessionOptions): Session;
+  /**
+   * Run `fn` in a new session: commit when it returns, roll back (and rethrow)
+   * when it throws; the session is closed either way. Resolves to what `fn` returns.
+   *
+   * @example
+   * ```ts
+   * import { col, createEngine, table } from "irisql";
+   *
+   * const docs = table("docs", { id: col.bigint().primaryKey().generated(), title: col.text().notNull() });
+   * await using engine = createEngine("pglite://memory");
+   * await engine.createAll([docs]);
+   * const saved = await engine.session((s) => s.insert(docs, { title: "hello" }));
+   * console.log(saved); // { id: 1, title: "hello" }
+   * ```
+   */
   session<T>(fn: (s: Session) => Promise<T> | T, options?: SessionOptions): Promise<T>;
   session<T>(
     fnOrOptions?: ((s: Session) => Promise<T> | T) | SessionOptions,
@@ -178,6 +231,7 @@ export class Engine extends Executor {
     }
   }
 
+  /** Pool and statement counters, and what the engine runs on. */
   stats(): EngineStats {
     return {
       dialect: this.ctx.dialect.name,
@@ -203,6 +257,7 @@ export class Engine extends Executor {
     return this.#disposing;
   }
 
+  /** `dispose()`, for `await using engine = createEngine(…)`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
@@ -213,7 +268,21 @@ export class Engine extends Executor {
  *   createEngine("postgres://user:pass@127.0.0.1:5432/app")
  *   createEngine("iris://_SYSTEM:SYS@127.0.0.1:5432/USER")
  *   createEngine("pglite://memory")
- * Nothing connects until the first query.
+ * Nothing connects until the first query. A malformed URL or option is a
+ * ConfigError that says what is accepted and never shows the password; a
+ * `pglite:` URL without `@electric-sql/pglite` installed is a DriverMissingError
+ * at the first statement. Options may also come in the query string
+ * (`?max=5&prepare=false&schema=app`).
+ *
+ * @example
+ * ```ts
+ * import { createEngine, text } from "irisql";
+ *
+ * const engine = createEngine("pglite://memory"); // or postgres://…, or iris://…
+ * const r = await engine.execute(text("SELECT :a::int + :b::int AS s"), { a: 1, b: 2 });
+ * console.log("1 + 2 =", r.scalar()); // 1 + 2 = 3
+ * await engine.dispose();
+ * ```
  */
 export function createEngine(url: string, options?: EngineOptions): Engine {
   return new Engine(resolveConfig(url, options));
