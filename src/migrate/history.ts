@@ -37,7 +37,8 @@ export function historyTable(name: string, schema: string | undefined) {
 
 export type HistoryTable = ReturnType<typeof historyTable>;
 
-const ref = (t: HistoryTable, host: MigrationHost) => sql.id(...(t.schema ? [t.schema, t.name] : [t.name]));
+const ref = (t: HistoryTable, host: MigrationHost) =>
+  sql.raw(host.dialect.tableRef(t.name, t.schema ?? host.config.schema));
 
 /** Rows by migration name; an empty list where the table does not exist yet. */
 export async function readHistory(host: MigrationHost, t: HistoryTable): Promise<HistoryRow[]> {

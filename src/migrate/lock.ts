@@ -142,7 +142,7 @@ async function rowLock(
     // Two migrators creating it at once: the other one made it.
     if (!host.dialect.alreadyExists(error)) throw error;
   }
-  const ref = sql.id(...(t.schema ? [t.schema, t.name] : [t.name]));
+  const ref = sql.raw(host.dialect.tableRef(t.name, t.schema ?? host.config.schema));
   const holder = `irisql pid ${typeof process !== "undefined" ? process.pid : "?"}`;
   const deadline = Date.now() + options.timeoutMs;
   let told = false;
