@@ -1,14 +1,12 @@
 /**
  * The SQL irisql sends to InterSystems IRIS through iris-pgwire, checked
- * against the reference notes (shared/reference/iris-sql-dialect.md "dialect
- * §", iris-pgwire-behaviour.md "pgwire §"). No server is needed: these are the
- * dialect and statement builders themselves. What every statement must never
- * contain: `;` (pgwire splits on it, IRIS rejects it: dialect §4.2), `::`
- * (no casts: §4.2), RETURNING (§4.5), multi-row VALUES (§4.6), pgvector
- * operators (§2.3), a literal LIMIT (pgwire drops the OFFSET: pgwire §0.7),
- * TRUE/FALSE (§4.2), upper-case DOUBLE inside VECTOR/TO_VECTOR (pgwire §0.5),
- * and a `$n` used twice or out of text order (pgwire rewrites `$n` to `?`
- * positionally: §4.2, pgwire §5).
+ * against what IRIS SQL and iris-pgwire accept. No server is needed: these are
+ * the dialect and statement builders themselves. What every statement must
+ * never contain: `;` (iris-pgwire splits on it, IRIS rejects it), `::` (IRIS
+ * has no such cast), RETURNING, multi-row VALUES, pgvector operators, a literal
+ * LIMIT (iris-pgwire drops the OFFSET), TRUE/FALSE, upper-case DOUBLE inside
+ * VECTOR/TO_VECTOR, and a `$n` used twice or out of text order (iris-pgwire
+ * rewrites `$n` to `?` positionally).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -103,7 +101,7 @@ describe("IRIS DDL: CREATE TABLE", () => {
       ratio: `"ratio" DOUBLE,`,
       price: `"price" NUMERIC(12, 2) DEFAULT '0.50',`,
       title: `"title" VARCHAR(200) COLLATE %EXACT NOT NULL,`,
-      // TEXT/CLOB are streams on IRIS: not comparable, not searchable (dialect §1.2).
+      // TEXT/CLOB are streams on IRIS: not comparable, not searchable.
       body: `"body" VARCHAR(65535) COLLATE %EXACT DEFAULT 'it''s',`,
       published: `"published" BIT DEFAULT 0 NOT NULL,`,
       day: `"day" DATE DEFAULT CURRENT_DATE,`,
@@ -127,13 +125,13 @@ describe("IRIS DDL: CREATE TABLE", () => {
     assert.ok(
       ddl.endsWith(
         `PRIMARY KEY ("id"), UNIQUE ("slug"), CONSTRAINT "docs_owner_fkey" FOREIGN KEY ("owner") REFERENCES "users" ("id"))` +
-          // Lets an explicit value into the IDENTITY column, as sqlalchemy-iris does (dialect §1.7).
+          // Lets an explicit value into the IDENTITY column, as sqlalchemy-iris does.
           ` WITH %CLASSPARAMETER ALLOWIDENTITYINSERT = 1`,
       ),
       ddl,
     );
     assertIrisSafe(ddl);
-    // VARCHAR always with a length: a bare VARCHAR holds one character (dialect §1.2).
+    // VARCHAR always with a length: a bare VARCHAR holds one character.
     assert.doesNotMatch(ddl, /VARCHAR(?!\(\d+\))/);
     assert.doesNotMatch(ddl, /\b(TEXT|CLOB|LONGVARCHAR|BOOLEAN|UUID)\b/);
     assert.doesNotMatch(ddl, /\bvector\(\d/, "VECTOR(type, n), never pgvector's vector(n)");
@@ -192,7 +190,7 @@ describe("IRIS DDL: CREATE TABLE", () => {
 describe("IRIS DDL: indexes", () => {
   const [hnsw, dot, unique, plain] = docs.indexes.map((ix) => iris.createIndexSql(ix, docs, S));
 
-  it("writes HNSW indexes with the distance IRIS needs (dialect §3.1)", () => {
+  it("writes HNSW indexes with the distance IRIS needs", () => {
     assert.equal(
       hnsw,
       `CREATE INDEX "docs_embedding_hnsw" ON "docs" ("embedding") AS HNSW(M=24, efConstruction=100, Distance='Cosine')`,
@@ -203,7 +201,7 @@ describe("IRIS DDL: indexes", () => {
     );
   });
 
-  it("writes plain and unique indexes, never with IF NOT EXISTS (dialect §3.2)", () => {
+  it("writes plain and unique indexes, never with IF NOT EXISTS", () => {
     assert.equal(unique, `CREATE UNIQUE INDEX "docs_title_day" ON "docs" ("title", "day")`);
     assert.equal(plain, `CREATE INDEX "docs_ratio" ON "docs" ("ratio")`);
     for (const s of [hnsw, dot, unique, plain]) {
@@ -244,8 +242,8 @@ describe("IRIS existence checks and introspection", () => {
   });
 
   it("classifies the error iris-pgwire gives for a missing table, so checkfirst can treat it as absent", () => {
-    // pgwire §2: INFORMATION_SCHEMA about a missing table raises instead of returning no rows;
-    // every error is SQLSTATE 42000, the class comes from the SQLCODE (pgwire §0.10).
+    // INFORMATION_SCHEMA about a missing table raises instead of returning no rows;
+    // every error is SQLSTATE 42000, the class comes from the SQLCODE.
     const e = iris.mapError({
       sqlstate: "42000",
       message: "<SQL ERROR>; Details: [SQLCODE: <-30>:<Table or view not found>] Table 'SQLUSER.NOPE' does not exist",
@@ -301,7 +299,7 @@ describe("IRIS INSERT", () => {
       19.99, // a decimal the server reads as a double: sent as one when it keeps every digit
       "héllo 🌍",
       null,
-      1, // BIT: 1/0, never 't'/'f' (dialect §1.3, pgwire §3)
+      1, // BIT: 1/0, never 't'/'f'
       "2024-03-10",
       // IRIS has no time zones: the UTC date-time IRIS stores, in the form iris-pgwire leaves alone.
       "2024-03-10 18:30:00.000",
@@ -457,7 +455,7 @@ describe("IRIS UPDATE and DELETE", () => {
     assert.deepEqual(deleteStatement(iris, docs, S, {}), { text: `DELETE FROM "docs"`, params: [] });
   });
 
-  it("counts affected rows as unknown (null), since pgwire always says 0 (pgwire §0.9)", () => {
+  it("counts affected rows as unknown (null), since pgwire always says 0", () => {
     assert.equal(iris.rowCount("INSERT", 0), null);
     assert.equal(iris.rowCount("UPDATE", 0), null);
     assert.equal(iris.rowCount("DELETE", 0), null);
@@ -465,7 +463,7 @@ describe("IRIS UPDATE and DELETE", () => {
 });
 
 describe("IRIS nearest()", () => {
-  it("scores with VECTOR_COSINE, TOP k, and orders by the expression DESC, not an alias (pgwire §0.6)", () => {
+  it("scores with VECTOR_COSINE, TOP k, and orders by the expression DESC, not an alias", () => {
     const s = nearestStatement(iris, docs, S, "embedding", VEC, {
       k: 3,
       metric: "cosine",
@@ -511,13 +509,13 @@ describe("IRIS transactions and savepoints", () => {
     assert.equal(iris.rollbackSql(), "ROLLBACK");
     assert.equal(iris.savepointSql("irisql_sp1"), "SAVEPOINT irisql_sp1");
     assert.equal(iris.rollbackToSavepointSql("irisql_sp1"), "ROLLBACK TO SAVEPOINT irisql_sp1");
-    assert.equal(iris.releaseSavepointSql("irisql_sp1"), null, "IRIS SQL has no RELEASE SAVEPOINT (dialect §4.8)");
+    assert.equal(iris.releaseSavepointSql("irisql_sp1"), null, "IRIS SQL has no RELEASE SAVEPOINT");
   });
 });
 
 describe("IRIS results coerced by column type", () => {
   it("reads iris-pgwire's text and lower-cased names back into the declared columns and types", () => {
-    // pgwire §3: names arrive lower-cased, BIT as 1/0 or 't', numbers as text, dates as a day count
+    // Names arrive lower-cased, BIT as 1/0 or 't', numbers as text, dates as a day count
     // since 2000-01-01, timestamps as zone-less UTC text, vectors as text with or without brackets.
     const raw = {
       id: "12",

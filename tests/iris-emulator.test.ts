@@ -58,7 +58,7 @@ const q = (sql: Sql, text: string, params: unknown[] = []) =>
 /** Run IRIS SQL over the simple query protocol. */
 const simple = (sql: Sql, text: string) => sql.unsafe(text, [], SIMPLE) as unknown as Promise<Row[]>;
 
-/** Assert an IRIS-style error: SQLSTATE 42000 and `[SQLCODE: <n>:...]` in the message (B§0.10). */
+/** Assert an IRIS-style error: SQLSTATE 42000 and `[SQLCODE: <n>:...]` in the message. */
 async function rejectsIris(p: Promise<unknown>, sqlcode: number, detail?: RegExp): Promise<void> {
   await assert.rejects(p, (err: Error & { code?: string }) => {
     assert.equal(err.code, "42000", err.message);
@@ -127,7 +127,7 @@ describe("quirk helpers", () => {
     assert.equal(daysSince2000("2024-01-15"), "8780");
     assert.equal(daysSince2000("1999-12-31"), "-1");
   });
-  test("numeric-looking text parameters become numbers (B§1)", () => {
+  test("numeric-looking text parameters become numbers", () => {
     assert.equal(normalizeParam("00123"), "123");
     assert.equal(normalizeParam("1.50"), "1.5");
     assert.equal(normalizeParam("1e5"), "100000.0");
@@ -166,7 +166,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await emu?.close();
   });
 
-  test("startup looks like iris-pgwire (B§2)", async () => {
+  test("startup looks like iris-pgwire", async () => {
     // The emulator runs real transactions (the real server in external mode does not), and its URL says so.
     assert.match(emu.url, /^iris:\/\/_SYSTEM:SYS@127\.0\.0\.1:\d+\/USER\?transactions=server$/);
     await q(sql, "SELECT 1 AS x");
@@ -175,11 +175,11 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.equal(params.TimeZone, "UTC");
   });
 
-  test("a default postgres.js client fails on its first query: type fetch hits pg_catalog (B§0.3)", async () => {
+  test("a default postgres.js client fails on its first query: type fetch hits pg_catalog", async () => {
     assert.match(await firstQueryWithDefaultClient(emu.url), /^ERR 42000 \[SQLCODE: <-30>:.*PG_CATALOG\.PG_TYPE/);
   });
 
-  test("column names are lower-cased, values are text as iris-pgwire formats them (B§3)", async () => {
+  test("column names are lower-cased, values are text as iris-pgwire formats them", async () => {
     const r = await q(
       raw,
       `SELECT 1 AS "CamelCase", CAST(0.1 AS DOUBLE) AS "F", CAST(0.00001 AS DOUBLE) AS g, CAST(3 AS DOUBLE) AS h,
@@ -230,7 +230,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.deepEqual(r[0], { upper: "A", d: "1", e: null });
   });
 
-  test("DDL with IDENTITY, BIT, DOUBLE, UNIQUEIDENTIFIER; LAST_IDENTITY(); DML tags report 0 (B§0.9)", async () => {
+  test("DDL with IDENTITY, BIT, DOUBLE, UNIQUEIDENTIFIER; LAST_IDENTITY(); DML tags report 0", async () => {
     const t = tname("ident");
     await createTable(
       t,
@@ -263,7 +263,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.equal(del.count, 0, "DELETE 0");
     const rest = await q(sql, `SELECT "title", "published" FROM "${t}"`);
     assert.deepEqual(rest.map((r) => ({ ...r })), [{ title: "second", published: 1 }]);
-    // BIT holds 0/1 only (D§1.3): anything else fails validation
+    // BIT holds 0/1 only: anything else fails validation
     await rejectsIris(q(sql, `INSERT INTO "${t}" ("title", "published") VALUES ($1, $2)`, ["bad", 2]), -104);
     await q(sql, `DROP TABLE "${t}"`);
     await rejectsIris(q(sql, `SELECT "id" FROM "${t}"`), -30, new RegExp(`Table 'SQLUser\\.${t}' not found`));
@@ -279,7 +279,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await q(sql, `DROP TABLE IF EXISTS "${t}"`);
   });
 
-  test("INSERT OR UPDATE upserts on the primary key, or on the unique key that is given (D§4.7)", async () => {
+  test("INSERT OR UPDATE upserts on the primary key, or on the unique key that is given", async () => {
     const t = tname("upsert");
     await createTable(
       t,
@@ -324,7 +324,7 @@ describe("iris-pgwire emulator over PGlite", () => {
       sql,
       `SELECT TOP 3 "id", "label", VECTOR_COSINE("embedding", TO_VECTOR($1, double)) AS "score" FROM "${t}"
        ORDER BY VECTOR_COSINE("embedding", TO_VECTOR($2, double)) DESC`,
-      [JSON.stringify(query), query], // a JS number[] arrives as "0.9,0.1,0": TO_VECTOR takes it without brackets (B§4)
+      [JSON.stringify(query), query], // a JS number[] arrives as "0.9,0.1,0": TO_VECTOR takes it without brackets
     );
     assert.deepEqual(cos.map((r) => r.label), ["x", "xy", "y"]);
     assert.ok(cos[0].score > cos[1].score && cos[1].score > cos[2].score);
@@ -340,7 +340,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.equal(v.embedding, "0.7,0.7,0");
   });
 
-  test("HNSW index DDL becomes a pgvector hnsw index; DROP INDEX ... ON table (D§3)", async () => {
+  test("HNSW index DDL becomes a pgvector hnsw index; DROP INDEX ... ON table", async () => {
     const t = tname("hnsw");
     await createTable(t, `"id" INTEGER NOT NULL, "embedding" VECTOR(double, 3), PRIMARY KEY ("id")`);
     const ix = `ix_${t}`;
@@ -365,7 +365,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await rejectsIris(q(sql, `CREATE INDEX "${ix}_a" ON "${t}" ("id")`), -324);
   });
 
-  test("LIMIT $1 OFFSET $2 keeps its offset; a literal LIMIT 2 OFFSET 2 silently loses it (B§0.7)", async () => {
+  test("LIMIT $1 OFFSET $2 keeps its offset; a literal LIMIT 2 OFFSET 2 silently loses it", async () => {
     const t = tname("page");
     await createTable(t, `"id" INTEGER NOT NULL, PRIMARY KEY ("id")`);
     for (let i = 1; i <= 6; i++) await q(sql, `INSERT INTO "${t}" ("id") VALUES ($1)`, [i]);
@@ -382,7 +382,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.deepEqual(top.map((r) => r.id), [3, 4]);
   });
 
-  test("ORDER BY an alias over a comma expression fails in the extended protocol only (B§0.6)", async () => {
+  test("ORDER BY an alias over a comma expression fails in the extended protocol only", async () => {
     const t = tname("alias");
     await createTable(t, `"id" INTEGER NOT NULL, "embedding" VECTOR(double, 2), PRIMARY KEY ("id")`);
     await q(sql, `INSERT INTO "${t}" ("id", "embedding") VALUES ($1, TO_VECTOR($2, double))`, [1, "[1,0]"]);
@@ -411,7 +411,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.deepEqual(plainAlias.map((r) => r.k), [2, 1]);
   });
 
-  test("upper-case DOUBLE inside TO_VECTOR/VECTOR fails in the extended protocol only (B§0.5)", async () => {
+  test("upper-case DOUBLE inside TO_VECTOR/VECTOR fails in the extended protocol only", async () => {
     await rejectsIris(
       q(sql, `SELECT VECTOR_COSINE(TO_VECTOR($1, DOUBLE), TO_VECTOR($2, double)) AS s`, ["[1,0]", "[1,0]"]),
       -1,
@@ -485,7 +485,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await rejectsIris(simple(sql, `SELECT "id" FROM "${tname("missing")}"`), -30);
   });
 
-  test("transactions: START TRANSACTION ISOLATION LEVEL, SAVEPOINT, ROLLBACK TO SAVEPOINT, COMMIT (D§4.8)", async () => {
+  test("transactions: START TRANSACTION ISOLATION LEVEL, SAVEPOINT, ROLLBACK TO SAVEPOINT, COMMIT", async () => {
     const t = tname("tx");
     await createTable(t, `"id" INTEGER NOT NULL, PRIMARY KEY ("id")`);
     const ids = async () => (await q(sql, `SELECT "id" FROM "${t}" ORDER BY "id"`)).map((r) => r.id);
@@ -521,7 +521,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await rejectsIris(simple(sql, "START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), -1);
   });
 
-  test("SET/SHOW are answered by the server itself (B§2)", async () => {
+  test("SET/SHOW are answered by the server itself", async () => {
     await q(sql, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
     await simple(sql, "SET search_path TO nowhere");
     const [v] = await q(sql, "SHOW server_version");
@@ -533,7 +533,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     assert.equal(one.one, 1);
   });
 
-  test("INFORMATION_SCHEMA: rows for an existing table, an IRIS error for a missing one (B§2)", async () => {
+  test("INFORMATION_SCHEMA: rows for an existing table, an IRIS error for a missing one", async () => {
     const t = tname("info");
     await createTable(
       t,
@@ -550,7 +550,7 @@ describe("iris-pgwire emulator over PGlite", () => {
       table_name: t,
       table_type: "BASE TABLE",
     }]);
-    // IRIS compares catalog names case-insensitively (COLLATION Upper, D§5)
+    // IRIS compares catalog names case-insensitively (COLLATION Upper)
     const [count] = await q(
       sql,
       `SELECT COUNT(*) AS "n" FROM "INFORMATION_SCHEMA"."TABLES" WHERE "INFORMATION_SCHEMA"."TABLES"."TABLE_SCHEMA" = 'sqluser'
@@ -651,7 +651,7 @@ describe("iris-pgwire emulator over PGlite", () => {
     await rejectsIris(q(sql, `SELECT * FROM INFORMATION_SCHEMA.NO_SUCH_VIEW`), -30);
   });
 
-  test("CREATE TABLE in another schema creates the schema, as IRIS does (D§4.3)", async () => {
+  test("CREATE TABLE in another schema creates the schema, as IRIS does", async () => {
     const schema = `s_${RUN}`;
     const t = tname("schema");
     await q(sql, `CREATE TABLE "${schema}"."${t}" ("id" INTEGER NOT NULL, PRIMARY KEY ("id"))`);
@@ -807,7 +807,7 @@ describe("iris-pgwire emulator over PostgreSQL (127.0.0.1:5432)", {
     const raw = connectRaw(emu.url);
     try {
       const [r] = await q(raw, `SELECT "day", "published" FROM "${t}" WHERE "id" = $1`, [row.id]);
-      assert.deepEqual({ ...r }, { day: "2", published: "1" }, "DATE arrives as a day number (B§3)");
+      assert.deepEqual({ ...r }, { day: "2", published: "1" }, "DATE arrives as a day number");
     } finally {
       await raw.end();
     }

@@ -277,7 +277,7 @@ for (const backend of BACKENDS) {
     }
 
     it("checkfirst works when the server answers a question about a missing table with an error", async () => {
-      // iris-pgwire raises "Table ... does not exist" instead of returning no rows (behaviour note §2).
+      // iris-pgwire raises "Table ... does not exist" instead of returning no rows.
       // A real server function does the same here; the existence query is routed to it.
       const fn = uniqueName("tables_or_error");
       await engine.execute(

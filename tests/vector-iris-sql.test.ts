@@ -1,19 +1,19 @@
 /**
  * The vector SQL irisql sends to IRIS through iris-pgwire, as text: nearest()
  * for every metric, the similarity()/nearestOrder() fragments, and HNSW DDL.
- * Each expectation answers a documented quirk (reference notes):
- *   - iris-sql-dialect.md §2.1: VECTOR_COSINE / VECTOR_DOT_PRODUCT are
+ * Each expectation answers a documented behaviour of IRIS SQL or iris-pgwire:
+ *   - VECTOR_COSINE / VECTOR_DOT_PRODUCT are
  *     similarities (higher is closer); no L2 function; TO_VECTOR's type is a
  *     bare keyword ('FLOAT' in quotes fails) and must match the column (-259).
- *   - iris-sql-dialect.md §2.3 and iris-pgwire-behaviour.md §0.8: never emit
+ *   - never emit
  *     pgvector operators or ::vector; iris-pgwire rewrites them wrongly.
- *   - iris-pgwire-behaviour.md §0.5: an upper-case DOUBLE becomes DOUBLE
+ *   - iris-pgwire turns an upper-case DOUBLE into DOUBLE
  *     PRECISION, which IRIS rejects: type keywords go in lower case.
- *   - §0.6: ORDER BY <alias> is mangled: ORDER BY repeats the expression.
- *   - §0.7 / §4: TOP k (the HNSW index is used only with TOP and ORDER BY
+ *   - iris-pgwire mangles ORDER BY <alias>: ORDER BY repeats the expression.
+ *   - TOP k (the HNSW index is used only with TOP and ORDER BY
  *     <vector fn> DESC); a trailing literal LIMIT is rewritten.
- *   - §5 (positional $n -> ?): every placeholder appears once, in order.
- *   - iris-sql-dialect.md §3.1: AS HNSW(M=, efConstruction=, Distance='Cosine'|'DotProduct').
+ *   - iris-pgwire rewrites $n to ? positionally: every placeholder appears once, in order.
+ *   - IRIS's HNSW index syntax: AS HNSW(M=, efConstruction=, Distance='Cosine'|'DotProduct').
  * The numbers these expressions give are checked in vector.test.ts, where the
  * same statements run on pgvector against a brute force.
  */
