@@ -9,15 +9,36 @@ import type { BeginOptions } from "./dialects/dialect.ts";
 import { closedError, type EngineContext, Executor } from "./executor.ts";
 import { inTransaction, type Transaction } from "./transaction.ts";
 
+/**
+ * One connection held until `release()` (or `await using`), from
+ * `engine.connect()`. Statements run in autocommit unless wrapped in
+ * `begin()`. On release the connection goes back to the pool rolled back
+ * and with its session settings reset.
+ *
+ * @example
+ * ```ts
+ * import { createEngine } from "irisql";
+ *
+ * await using engine = createEngine("pglite://memory");
+ * {
+ *   await using conn = await engine.connect();
+ *   await conn.execute("CREATE TEMP TABLE scratch (n int)"); // lives as long as this connection
+ *   await conn.execute("INSERT INTO scratch VALUES (1), (2)");
+ *   console.log((await conn.execute("SELECT sum(n)::int FROM scratch")).scalar()); // 3
+ * } // released here
+ * ```
+ */
 export class Connection extends Executor {
   #conn: ReservedConnection;
   #released = false;
 
+  /** Wraps a reserved connection; `engine.connect()` makes them. */
   constructor(ctx: EngineContext, conn: ReservedConnection) {
     super(ctx, conn);
     this.#conn = conn;
   }
 
+  /** Throws SessionClosedError once the connection was released. */
   protected override guard(): void {
     if (this.#released) throw closedError("connection");
   }
@@ -40,10 +61,12 @@ export class Connection extends Executor {
     await this.#conn.release(false, this.ctx.dialect.sessionResetSql);
   }
 
+  /** The same as `release()`. */
   close(): Promise<void> {
     return this.release();
   }
 
+  /** `release()`, for `await using conn = await engine.connect()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }
