@@ -7,6 +7,7 @@ import { ConfigError } from "./errors.ts";
 import type { Dialect, TransactionMode } from "./dialects/dialect.ts";
 import { dialectForScheme } from "./dialects/registry.ts";
 
+/** Connection pool settings (`EngineOptions.pool`); every time is in milliseconds. */
 export interface PoolOptions {
   /** Most connections open at once. */
   max?: number;
@@ -22,15 +23,23 @@ export interface PoolOptions {
   prePing?: boolean;
 }
 
+/** What `EngineOptions.onQuery` receives after each statement. It never holds parameter values. */
 export interface QueryEvent {
+  /** The SQL text as sent, with placeholders. */
   sql: string;
+  /** How many parameters were bound. */
   paramCount: number;
+  /** How long the statement took, in milliseconds. */
   durationMs: number;
+  /** The result's rowCount (null where the server does not say, and on failure). */
   rowCount: number | null;
+  /** The error the statement failed with. */
   error?: Error;
 }
 
+/** Options of `createEngine()`; most may also be given in the URL's query string. */
 export interface EngineOptions {
+  /** Connection pool settings. */
   pool?: PoolOptions;
   /** Named prepared statements (default true). */
   prepare?: boolean;
@@ -40,6 +49,7 @@ export interface EngineOptions {
   schema?: string;
   /** TLS: false (default), true/"require", or "prefer". */
   ssl?: boolean | "require" | "prefer";
+  /** The application_name the server shows for the connections. */
   applicationName?: string;
   /** Called after every statement. Never receives parameter values. */
   onQuery?: (event: QueryEvent) => void;
