@@ -1,7 +1,30 @@
 /**
  * irisql: one async engine, session, schema and vector API for InterSystems
  * IRIS (through iris-pgwire), PostgreSQL + pgvector, and embedded PGlite, on
- * Deno, Bun and Node.
+ * Deno, Bun and Node. Start with {@linkcode createEngine}; define tables with
+ * {@linkcode table} and {@linkcode col}; work in `engine.session()` (typed CRUD
+ * and `nearest()` vector search) or with raw SQL through {@linkcode text} and
+ * {@linkcode sql}, whose values are always bound. Every error is an
+ * {@linkcode IrisqlError}.
+ *
+ * @example Quick start (needs `@electric-sql/pglite` and `@electric-sql/pglite-pgvector` for `pglite:` URLs)
+ * ```ts
+ * import { col, createEngine, index, table } from "irisql";
+ *
+ * await using engine = createEngine("pglite://memory"); // or postgres://…, or iris://…
+ * const docs = table("docs", {
+ *   id: col.bigint().primaryKey().generated(),
+ *   title: col.varchar(200).notNull(),
+ *   embedding: col.vector(3),
+ * }, { indexes: [index("docs_embedding_hnsw").on("embedding").hnsw({ metric: "cosine" })] });
+ * await engine.createAll([docs], { checkfirst: true });
+ *
+ * const best = await engine.session(async (s) => {
+ *   await s.insertMany(docs, [{ title: "IRIS vectors", embedding: [1, 0, 0] }, { title: "other", embedding: [0, 0, 1] }]);
+ *   return s.nearest(docs, "embedding", [1, 0, 0], { k: 1, metric: "cosine" }); // best first, with .score
+ * });
+ * console.log(best[0]?.title, best[0]?.score); // IRIS vectors 1
+ * ```
  *
  * @module
  */
