@@ -1,0 +1,119 @@
+/**
+ * The irisql command line (src/cli/main.ts, in process): exit codes, progress lines, and the
+ * password never printed, on PostgreSQL with a password in the URL (the test server trusts
+ * every login, so the password is accepted and ignored).
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { main } from "../src/cli/main.ts";
+import { createEngine } from "../mod.ts";
+import { PG_URL, uniqueName } from "./helpers.ts";
+
+const SECRET = "Cl1 S3cr3t/pw@x";
+const schema = uniqueName("cli");
+const url = PG_URL.replace("postgres://postgres@", `postgres://postgres:${encodeURIComponent(SECRET)}@`) +
+  `?schema=${schema}`;
+const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const lines: string[] = [];
+  const code = await main(args, { out: (l) => lines.push(l), err: (l) => lines.push(l), env: (n) => env[n] });
+  const text = lines.join("\n");
+  for (const form of [SECRET, encodeURIComponent(SECRET), "S3cr3t"]) {
+    assert.ok(!text.includes(form), `the password was printed:\n${text}`);
+  }
+  return { code, text };
+}
+
+describe("irisql command line", () => {
+  let dir: string;
+  before(async () => {
+    const e = createEngine(PG_URL);
+    await e.execute(`CREATE SCHEMA "${schema}"`);
+    await e.dispose();
+    dir = await mkdtemp(join(tmpdir(), "irisql-cli-"));
+  });
+  after(async () => {
+    const e = createEngine(PG_URL);
+    await e.execute(`DROP SCHEMA "${schema}" CASCADE`);
+    await e.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--help exits 0, no command or a wrong one exits 2", async () => {
+    assert.equal((await run(["--help"])).code, 0);
+    assert.equal((await run([])).code, 2);
+    const bad = await run(["frobnicate"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.text, /unknown command frobnicate/);
+    const noUrl = await run(["migrate", "status"]);
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.text, /--url or set DATABASE_URL/);
+  });
+
+  it("generate, migrate --dry-run, migrate, status; DATABASE_URL or --url", async () => {
+    const folder = join(dir, "m");
+    process.env.IRISQL_MIGRATE_PREFIX = uniqueName("c");
+    const gen = await run([
+      "generate",
+      "--schema",
+      join(ROOT, "tests/fixtures/migrations/schema.ts"),
+      "--folder",
+      folder,
+      "--name",
+      "init",
+    ], {
+      DATABASE_URL: url,
+    });
+    assert.equal(gen.code, 0, gen.text);
+    assert.match(gen.text, /wrote .*_init\.sql \(2 statements\)/);
+    assert.match(gen.text, /postgres:\*\*\*@/);
+    const dry = await run(["migrate", "--dry-run", "--folder", folder, "--url", url]);
+    assert.equal(dry.code, 0, dry.text);
+    assert.match(dry.text, /CREATE TABLE/);
+    const status0 = await run(["migrate", "status", "--folder", folder, "--url", url]);
+    assert.match(status0.text, /pending/);
+    const up = await run(["migrate", "up", "--folder", folder, "--url", url]);
+    assert.equal(up.code, 0, up.text);
+    assert.match(up.text, /applying .*_init\.sql \(2 statements\)\n.*applied/);
+    const status = await run(["migrate", "status", "--folder", folder], { DATABASE_URL: url });
+    assert.equal(status.code, 0);
+    assert.match(status.text, /applied +\d+_init\.sql/);
+    const again = await run([
+      "generate",
+      "--schema",
+      join(ROOT, "tests/fixtures/migrations/schema.ts"),
+      "--folder",
+      folder,
+    ], {
+      DATABASE_URL: url,
+    });
+    assert.match(again.text, /no changes/);
+    assert.equal((await readdir(folder)).length, 1);
+  });
+
+  it("a failing migration exits 1 with the server's reason", async () => {
+    const folder = join(dir, "bad");
+    await import("node:fs/promises").then((fs) => fs.mkdir(folder));
+    await writeFile(join(folder, "20250101000000_bad.sql"), "SELECT * FROM no_such_table_here");
+    const r = await run(["migrate", "--folder", folder, "--url", url]);
+    assert.equal(r.code, 1);
+    assert.match(r.text, /MigrationError: Migration 20250101000000_bad\.sql failed and was rolled back/);
+  });
+
+  it("an unreachable server exits 1 without the password", async () => {
+    const r = await run([
+      "migrate",
+      "status",
+      "--folder",
+      dir,
+      "--url",
+      `postgres://u:${encodeURIComponent(SECRET)}@127.0.0.1:1/x`,
+    ]);
+    assert.equal(r.code, 1);
+  });
+});
