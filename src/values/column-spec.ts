@@ -6,7 +6,9 @@
 
 /** The table a foreign key points at (a Table; schema.ts checks it is one). */
 export interface ReferencedTable {
+  /** The referenced table's name. */
   readonly name: string;
+  /** Its schema, when its definition names one; otherwise the engine's. */
   readonly schema?: string;
 }
 
