@@ -174,4 +174,19 @@ cp "$root/examples/quickstart.ts" . && "$deno" check quickstart.ts
 "$deno" run --allow-env --allow-read quickstart.ts | same_output deno
 cp "$work/check-deno.mjs" check.mjs && "$deno" run --allow-net --allow-env --allow-read check.mjs "$url"
 
+# The irisql binary in each project: --help, then migrate status on an empty folder (exit 0, no password shown).
+cli_check() { # $1: project dir, rest: the command that runs the binary
+  local dir="$1"; shift
+  cd "$dir" && mkdir -p migrations
+  "$@" --help | grep -q "irisql generate" || { echo "pack-check: irisql --help failed in $dir"; exit 1; }
+  local out
+  out="$(DATABASE_URL="${url/postgres@/postgres:PackS3cret@}" "$@" migrate status --folder migrations)" ||
+    { echo "pack-check: irisql migrate status failed in $dir: $out"; exit 1; }
+  if grep -q PackS3cret <<<"$out"; then echo "pack-check: irisql printed the password"; exit 1; fi
+  echo "irisql CLI ok ($*): $(tail -n 1 <<<"$out")"
+}
+cli_check "$work/node-app" npx --no-install irisql
+cli_check "$work/bun-app" "$bun" x irisql
+cli_check "$work/deno-app" "$deno" run -A npm:irisql
+
 echo "pack-check: the tarball installed with the README's commands on Node, Bun and Deno, and ran there"

@@ -100,7 +100,7 @@ describe("irisql command line", () => {
     const folder = join(dir, "bad");
     await import("node:fs/promises").then((fs) => fs.mkdir(folder));
     await writeFile(join(folder, "20250101000000_bad.sql"), "SELECT * FROM no_such_table_here");
-    const r = await run(["migrate", "--folder", folder, "--url", url]);
+    const r = await run(["migrate", "--folder", folder, "--url", url, "--table", uniqueName("h")]);
     assert.equal(r.code, 1);
     assert.match(r.text, /MigrationError: Migration 20250101000000_bad\.sql failed and was rolled back/);
   });
