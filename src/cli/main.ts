@@ -8,7 +8,7 @@ import { createEngine, type Engine } from "../engine.ts";
 import { generate } from "../migrate/generate.ts";
 import { DEFAULT_HISTORY_TABLE } from "../migrate/history.ts";
 import { pullSchema } from "../migrate/pull.ts";
-import { migrate, migrationStatus } from "../migrate/runner.ts";
+import { migrationStatus } from "../migrate/runner.ts";
 import { loadSchemaModule } from "../migrate/schema-module.ts";
 
 export const HELP = `irisql: migrations for IRIS (iris-pgwire), PostgreSQL and PGlite

@@ -63,7 +63,12 @@ export async function acquireLock(
       throw error;
     });
   try {
-    if (host.config.target.kind === "pglite") return { connection: undefined, release: async () => releaseLocal() };
+    if (host.config.target.kind === "pglite") {
+      return {
+        connection: undefined,
+        release: () => Promise.resolve(releaseLocal()),
+      };
+    }
     const advisory = host.dialect.alter.advisoryLock;
     if (advisory) {
       return await advisoryLock(

@@ -64,7 +64,7 @@ export interface MigrationStatus {
   detail?: string;
 }
 
-function historyOf(host: MigrationHost, options: { table?: string; schema?: string }): HistoryTable {
+function historyOf(options: { table?: string; schema?: string }): HistoryTable {
   return historyTable(options.table ?? DEFAULT_HISTORY_TABLE, options.schema);
 }
 
@@ -74,7 +74,7 @@ export async function migrationStatus(
   options: { folder: string; table?: string; schema?: string },
 ): Promise<MigrationStatus[]> {
   const files = await readFolder(options.folder);
-  const rows = await readHistory(host, historyOf(host, options));
+  const rows = await readHistory(host, historyOf(options));
   const byName = new Map(rows.map((r) => [r.name, r]));
   const out: MigrationStatus[] = [];
   for (const f of files) {
@@ -137,7 +137,7 @@ function check(files: MigrationFile[], rows: HistoryRow[], table: string): Migra
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export async function migrate(host: MigrationHost, options: MigrateOptions): Promise<MigrateResult> {
-  const t = historyOf(host, options);
+  const t = historyOf(options);
   const progress = options.onProgress ?? (() => {});
   const transactional = host.dialect.alter.transactionalDdl && host.config.transactions === "server";
   const files = await readFolder(options.folder);
