@@ -45,8 +45,8 @@ export class Connection extends Executor {
 
   /** A transaction on this connection; commits on return, rolls back on throw. */
   async begin<T>(fn: (tx: Transaction) => Promise<T> | T, options?: BeginOptions): Promise<T> {
-    this.guard();
-    return inTransaction(this.ctx, this.#conn, fn, options);
+    this.guard(); // inside async: a released connection rejects rather than throws
+    return await inTransaction(this.ctx, this.#conn, fn, options);
   }
 
   /**
