@@ -36,7 +36,8 @@ export { Transaction } from "./src/transaction.ts";
 export type { ExecuteOptions, QueryInput, StreamOptions } from "./src/executor.ts";
 export { Result } from "./src/result.ts";
 export { Session } from "./src/session.ts";
-export type { InsertManyOptions, SessionOptions } from "./src/session.ts";
+export type { InsertManyOptions, MutationOptions, SessionOptions } from "./src/session.ts";
+export type { UpsertOptions } from "./src/statements/upsert.ts";
 export { col, Column, index, IndexBuilder, Table, table } from "./src/schema.ts";
 export type {
   AnyColumn,

@@ -10,7 +10,7 @@
  * SessionClosedError.
  */
 import type { ReservedConnection } from "./adapters/adapter.ts";
-import type { BeginOptions, Dialect, InsertManyPlan } from "./dialects/dialect.ts";
+import type { BeginOptions, Dialect, InsertManyPlan, InsertPlan } from "./dialects/dialect.ts";
 import {
   closedError,
   type EngineContext,
@@ -32,14 +32,28 @@ import type { AnyTable, ColumnName, InferInsert, InferRow, Selected, VectorColum
 import { decodeRows } from "./statements/decode.ts";
 import { type NearestOptions, nearestStatement } from "./statements/nearest.ts";
 import { normalizeRow } from "./statements/rows.ts";
-import type { FindOptions } from "./statements/select.ts";
+import { type FindOptions, selectStatement } from "./statements/select.ts";
 import { cachedSelectStatement, keyStatement } from "./statements/select-cache.ts";
 import { deleteStatement, updateStatement } from "./statements/update-delete.ts";
-import type { Where } from "./statements/where.ts";
+import { checkUpsert, type UpsertOptions } from "./statements/upsert.ts";
+import { walkWhere, type Where } from "./statements/where.ts";
+import { checkOptions } from "./statements/inputs.ts";
 import { Transaction, unavailable } from "./transaction.ts";
 import type { CompiledQuery } from "./sql.ts";
 
 export interface SessionOptions extends BeginOptions {}
+
+/** update() and delete() options. */
+export interface MutationOptions {
+  /**
+   * Also return the rows affected (as stored after an update, as they were before a
+   * delete) and count them, on every dialect.
+   */
+  returning?: boolean;
+}
+
+/** Keys per statement when IRIS's update/delete with returning restricts to the keys it read. */
+const KEYS_PER_STATEMENT = 500;
 
 export interface InsertManyOptions {
   /** Rows per multi-row INSERT on PostgreSQL (capped by the 65,535-parameter limit). Default 1000. */
@@ -138,20 +152,7 @@ export class Session {
   async insert<T extends AnyTable>(table: T, values: InferInsert<T>): Promise<InferRow<T>> {
     this.#guard();
     const row = normalizeRow(table, values, "insert", true);
-    const plan = this.#ctx.dialect.insertOne(table, this.#schema, row);
-    const tx = await this.#transaction();
-    const [first] = plan.statements;
-    const r = plan.statements.length === 1
-      ? await tx.run(first.text, first.params)
-      : (await tx.pipeline(plan.statements)).at(-1)!;
-    if (plan.storedRow === "sent") return Object.fromEntries(row) as InferRow<T>;
-    if (plan.storedRow === "readBack" && r.rows.length !== 1) {
-      throw new RowCountError(
-        `The row inserted into ${table.name} could not be read back (found ${r.rows.length})`,
-        r.rows.length,
-      );
-    }
-    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns)[0] as InferRow<T>;
+    return await this.#insertPlan(table, row, this.#ctx.dialect.insertOne(table, this.#schema, row));
   }
 
   /**
@@ -209,25 +210,165 @@ export class Session {
     return decodeRows(this.#ctx.dialect, table, r.rows, r.columns) as Selected<T, C>[];
   }
 
-  /** Update rows matching `where`. `count` is null where the server cannot say (IRIS). */
+  /**
+   * Update rows matching `where`. `count` is null where the server cannot say (IRIS).
+   * With `{ returning: true }`, also the rows as stored after the update, and their
+   * count, on every dialect (RETURNING on PostgreSQL; on IRIS see README "update and
+   * delete with returning").
+   */
+  update<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    values: Partial<InferInsert<T>>,
+    options?: { returning?: false },
+  ): Promise<{ count: number | null }>;
+  update<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    values: Partial<InferInsert<T>>,
+    options: { returning: true },
+  ): Promise<{ count: number; rows: InferRow<T>[] }>;
+  update<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    values: Partial<InferInsert<T>>,
+    options?: MutationOptions,
+  ): Promise<{ count: number | null; rows?: InferRow<T>[] }>;
   async update<T extends AnyTable>(
     table: T,
     where: Where<T>,
     values: Partial<InferInsert<T>>,
-  ): Promise<{ count: number | null }> {
+    options?: MutationOptions,
+  ): Promise<{ count: number | null; rows?: InferRow<T>[] }> {
     this.#guard();
+    const returning = returningOption(table, options, "update");
+    const dialect = this.#ctx.dialect;
     const row = normalizeRow(table, values, "update", false);
-    const stmt = updateStatement(this.#ctx.dialect, table, this.#schema, where, row);
+    const stmt = updateStatement(dialect, table, this.#schema, where, row, returning);
+    if (returning && !dialect.supportsReturning) return await this.#updateReadBack(table, where, row);
     const r = await (await this.#transaction()).run(stmt.text, stmt.params);
-    return { count: r.rowCount };
+    if (!returning) return { count: r.rowCount };
+    const rows = decodeRows(dialect, table, r.rows, r.columns) as InferRow<T>[];
+    return { count: rows.length, rows };
   }
 
-  /** Delete rows matching `where` (`{}` deletes all). `count` is null where the server cannot say (IRIS). */
-  async delete<T extends AnyTable>(table: T, where: Where<T>): Promise<{ count: number | null }> {
+  /**
+   * Delete rows matching `where` (`{}` deletes all). `count` is null where the server
+   * cannot say (IRIS). With `{ returning: true }`, also the rows deleted, as they were,
+   * and their count, on every dialect.
+   */
+  delete<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    options?: { returning?: false },
+  ): Promise<{ count: number | null }>;
+  delete<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    options: { returning: true },
+  ): Promise<{ count: number; rows: InferRow<T>[] }>;
+  delete<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    options?: MutationOptions,
+  ): Promise<{ count: number | null; rows?: InferRow<T>[] }>;
+  async delete<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    options?: MutationOptions,
+  ): Promise<{ count: number | null; rows?: InferRow<T>[] }> {
     this.#guard();
-    const stmt = deleteStatement(this.#ctx.dialect, table, this.#schema, where);
+    const returning = returningOption(table, options, "delete");
+    const dialect = this.#ctx.dialect;
+    const stmt = deleteStatement(dialect, table, this.#schema, where, returning);
+    if (returning && !dialect.supportsReturning) return await this.#deleteReadFirst(table, where);
     const r = await (await this.#transaction()).run(stmt.text, stmt.params);
-    return { count: r.rowCount };
+    if (!returning) return { count: r.rowCount };
+    const rows = decodeRows(dialect, table, r.rows, r.columns) as InferRow<T>[];
+    return { count: rows.length, rows };
+  }
+
+  /**
+   * Insert one row, or update the row whose unique key `conflict` holds the same
+   * values; returns the row as stored. PostgreSQL: INSERT ... ON CONFLICT DO UPDATE.
+   * IRIS: INSERT OR UPDATE, then the row read back by its key; refused
+   * (UnsupportedFeatureError, nothing sent) where IRIS would not do the same.
+   */
+  async upsert<T extends AnyTable>(
+    table: T,
+    values: InferInsert<T>,
+    options: UpsertOptions<T>,
+  ): Promise<InferRow<T>> {
+    this.#guard();
+    const row = normalizeRow(table, values, "upsert", true);
+    const target = checkUpsert(table, values, row, options);
+    return await this.#insertPlan(table, row, this.#ctx.dialect.upsertOne(table, this.#schema, row, target));
+  }
+
+  /**
+   * Without RETURNING (IRIS): the keys of the rows matching `where` are read first (in
+   * the session's transaction), the UPDATE runs on `where` and those keys, and the rows
+   * are read back by key (their new key, where the update sets one).
+   */
+  async #updateReadBack<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+    row: Map<string, unknown>,
+  ): Promise<{ count: number; rows: InferRow<T>[] }> {
+    const dialect = this.#ctx.dialect;
+    const pk = needsKey(table, "update");
+    const tx = await this.#transaction();
+    const keys = await this.#read(tx, table, { where, columns: pk });
+    const rows: InferRow<T>[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+      const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+      const update = updateStatement(dialect, table, this.#schema, restrict(dialect, table, where, chunk), row);
+      const after = chunk.map((k) => Object.fromEntries(pk.map((c) => [c, row.has(c) ? row.get(c) : k[c]])));
+      const read = selectStatement<AnyTable>(dialect, table, this.#schema, { where: keysWhere(table, after) });
+      const [, r] = await tx.pipeline([update, read]);
+      rows.push(...decodeRows(dialect, table, r.rows, r.columns) as InferRow<T>[]);
+    }
+    return { count: rows.length, rows };
+  }
+
+  /** Without RETURNING (IRIS): the rows matching `where` are read, then deleted by `where` and their keys. */
+  async #deleteReadFirst<T extends AnyTable>(
+    table: T,
+    where: Where<T>,
+  ): Promise<{ count: number; rows: InferRow<T>[] }> {
+    const dialect = this.#ctx.dialect;
+    needsKey(table, "delete");
+    const tx = await this.#transaction();
+    const rows = await this.#read(tx, table, { where }) as InferRow<T>[];
+    for (let i = 0; i < rows.length; i += KEYS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + KEYS_PER_STATEMENT) as Record<string, unknown>[];
+      const stmt = deleteStatement(dialect, table, this.#schema, restrict(dialect, table, where, chunk));
+      await tx.run(stmt.text, stmt.params);
+    }
+    return { count: rows.length, rows };
+  }
+
+  async #read(tx: Transaction, table: AnyTable, options: FindOptions<AnyTable>): Promise<Record<string, unknown>[]> {
+    const stmt = selectStatement(this.#ctx.dialect, table, this.#schema, options);
+    const r = await tx.run(stmt.text, stmt.params);
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns);
+  }
+
+  /** Run an insert plan (insert, upsert) and give back the row as stored. */
+  async #insertPlan<T extends AnyTable>(table: T, row: Map<string, unknown>, plan: InsertPlan): Promise<InferRow<T>> {
+    const tx = await this.#transaction();
+    const [first] = plan.statements;
+    const r = plan.statements.length === 1
+      ? await tx.run(first.text, first.params)
+      : (await tx.pipeline(plan.statements)).at(-1)!;
+    if (plan.storedRow === "sent") return Object.fromEntries(row) as InferRow<T>;
+    if (plan.storedRow === "readBack" && r.rows.length !== 1) {
+      throw new RowCountError(
+        `The row written to ${table.name} could not be read back (found ${r.rows.length})`,
+        r.rows.length,
+      );
+    }
+    return decodeRows(this.#ctx.dialect, table, r.rows, r.columns)[0] as InferRow<T>;
   }
 
   /**
@@ -377,4 +518,42 @@ async function insertEach(tx: Transaction, plan: InsertManyPlan, dialect: Dialec
     written++;
   }
   return { count: written };
+}
+
+function returningOption(table: AnyTable, options: MutationOptions | undefined, what: string): boolean {
+  const { returning } = checkOptions(table, options, what, ["returning"]);
+  if (returning !== undefined && typeof returning !== "boolean") {
+    throw new ValidationError(`${what} on table ${table.name}: returning must be true or false`);
+  }
+  return returning === true;
+}
+
+/** Reading the affected rows back needs a key to find them by. */
+function needsKey(table: AnyTable, what: string): readonly string[] {
+  if (table.primaryKey.length === 0) {
+    throw new UnsupportedFeatureError(
+      `${what} with returning on table ${table.name} needs a primary key on this server (it has no RETURNING, ` +
+        `so irisql finds the rows again by key). Nothing was sent.`,
+    );
+  }
+  return table.primaryKey;
+}
+
+/** `{ pk: { in: [...] } }`, or for a composite key `{ or: [{ a, b }, ...] }`. */
+function keysWhere(table: AnyTable, rows: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const pk = table.primaryKey;
+  if (pk.length === 1) return { [pk[0]]: { in: rows.map((r) => r[pk[0]]) } };
+  return { or: rows.map((r) => Object.fromEntries(pk.map((c) => [c, r[c]]))) };
+}
+
+/** `where` and the keys of `rows`: a statement restricted to the rows read, never beyond `where`. */
+function restrict(
+  dialect: Dialect,
+  table: AnyTable,
+  where: unknown,
+  rows: readonly Record<string, unknown>[],
+): Record<string, unknown> {
+  const keys = keysWhere(table, rows);
+  const hasCondition = walkWhere(dialect, table, where, () => "", false).shape !== "{}";
+  return hasCondition ? { and: [where, keys] } : keys;
 }

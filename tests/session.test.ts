@@ -328,8 +328,8 @@ for (const backend of BACKENDS) {
           ],
           [
             "an unknown operator",
-            (s) => s.find(notes, { where: { rank: { between: [1, 2] } } as never }),
-            `Unknown operator "between" in where on ${notes.name}.rank. Operators: eq, ne, gt, gte, lt, lte, in, like, isNull`,
+            (s) => s.find(notes, { where: { rank: { within: [1, 2] } } as never }),
+            `Unknown operator "within" in where on ${notes.name}.rank. Operators: eq, ne, gt, gte, lt, lte, in, notIn, between, like, ilike, isNull`,
           ],
           [
             "a where value of the wrong type",

@@ -7,6 +7,7 @@ import type { ServerErrorInfo } from "../adapters/adapter.ts";
 import type { IrisqlError } from "../errors.ts";
 import type { CompiledQuery, CompileTarget } from "../sql.ts";
 import type { AnyTable, ColumnSpec, IndexSpec, VectorMetric } from "../schema.ts";
+import type { UpsertTarget } from "../statements/upsert.ts";
 import type { IntrospectionRows, TableInfo } from "./introspection.ts";
 import type { AlterSpelling } from "./alter.ts";
 
@@ -171,6 +172,12 @@ export interface Dialect extends CompileTarget {
   lastIdentitySql(): string;
   /** The statements that insert one checked row (normalizeRow) and give it back as stored. */
   insertOne(table: AnyTable, schema: string, row: Map<string, unknown>): InsertPlan;
+  /**
+   * The statements that insert one checked row or update the row whose unique key
+   * `target.conflict` holds the same values, and give it back as stored; throws
+   * UnsupportedFeatureError where the server cannot make it mean the same.
+   */
+  upsertOne(table: AnyTable, schema: string, row: Map<string, unknown>, target: UpsertTarget): InsertPlan;
   /** Check every row, then plan their INSERTs (`chunkSize` rows per multi-row INSERT where there is one). */
   insertMany(table: AnyTable, schema: string, rows: readonly unknown[], chunkSize: number): InsertManyPlan;
   /** `column` matches the LIKE pattern at `placeholder`, ignoring case (where's `ilike`). */

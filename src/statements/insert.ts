@@ -6,18 +6,24 @@ import { selectList } from "./inputs.ts";
 import { Params, type Statement } from "./params.ts";
 import { LEFT_OUT, type RowBatch } from "./rows.ts";
 
-/** One row (from normalizeRow); with RETURNING every column where the dialect has it. */
+/**
+ * One row (from normalizeRow); with RETURNING every column where the dialect has it.
+ * `head` is the command ("INSERT OR UPDATE INTO" for IRIS's upsert); `tail`, text
+ * after VALUES (PostgreSQL's ON CONFLICT), binds nothing.
+ */
 export function insertStatement(
   dialect: Dialect,
   table: AnyTable,
   schema: string,
   row: Map<string, unknown>,
+  head = "INSERT INTO",
+  tail = "",
 ): Statement {
   const params = new Params(dialect);
   const target = dialect.tableRef(table.name, table.schema ?? schema);
   let text: string;
   if (row.size === 0) {
-    text = `INSERT INTO ${target} DEFAULT VALUES`;
+    text = `${head} ${target} DEFAULT VALUES`;
   } else {
     const cols: string[] = [];
     const vals: string[] = [];
@@ -26,8 +32,9 @@ export function insertStatement(
       cols.push(quoteIdent(name));
       vals.push(dialect.valueSql(spec, params.add(dialect.encode(spec, value))));
     }
-    text = `INSERT INTO ${target} (${cols.join(", ")}) VALUES (${vals.join(", ")})`;
+    text = `${head} ${target} (${cols.join(", ")}) VALUES (${vals.join(", ")})`;
   }
+  text += tail;
   if (dialect.supportsReturning) text += " RETURNING " + selectList(table);
   return { text, params: params.values };
 }

@@ -3,17 +3,21 @@ import type { Dialect } from "../dialects/dialect.ts";
 import { ValidationError } from "../errors.ts";
 import type { AnyTable } from "../schema.ts";
 import { quoteIdent } from "../sql.ts";
-import { isPlainObject } from "./inputs.ts";
+import { isPlainObject, selectList } from "./inputs.ts";
 import { Params, type Statement } from "./params.ts";
 import { walkWhere } from "./where.ts";
 
-/** `values`: a row from normalizeRow (update). */
+/**
+ * `values`: a row from normalizeRow (update). `returning`: every column of the rows
+ * changed, as stored, where the dialect has RETURNING (else the caller reads them).
+ */
 export function updateStatement(
   dialect: Dialect,
   table: AnyTable,
   schema: string,
   where: unknown,
   values: Map<string, unknown>,
+  returning = false,
 ): Statement {
   if (values.size === 0) throw new ValidationError(`update on table ${table.name} needs at least one column value`);
   if (where === undefined || where === null) {
@@ -29,10 +33,17 @@ export function updateStatement(
   const w = walkWhere(dialect, table, where, params.add, true).sql;
   if (w) text += " WHERE " + w;
   else refuseUndefinedOnly(where, "update", table);
+  if (returning && dialect.supportsReturning) text += " RETURNING " + selectList(table);
   return { text, params: params.values };
 }
 
-export function deleteStatement(dialect: Dialect, table: AnyTable, schema: string, where: unknown): Statement {
+export function deleteStatement(
+  dialect: Dialect,
+  table: AnyTable,
+  schema: string,
+  where: unknown,
+  returning = false,
+): Statement {
   if (where === undefined || where === null) {
     throw new ValidationError(`delete on table ${table.name} needs a where; pass {} to delete every row`);
   }
@@ -41,6 +52,7 @@ export function deleteStatement(dialect: Dialect, table: AnyTable, schema: strin
   const w = walkWhere(dialect, table, where, params.add, true).sql;
   if (w) text += " WHERE " + w;
   else refuseUndefinedOnly(where, "delete", table);
+  if (returning && dialect.supportsReturning) text += " RETURNING " + selectList(table);
   return { text, params: params.values };
 }
 

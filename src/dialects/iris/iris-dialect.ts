@@ -18,6 +18,7 @@ import { mapError } from "./errors.ts";
 import { insertMany, insertOne } from "./insert.ts";
 import { alreadyExists, hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
 import { limitSql } from "./limit.ts";
+import { upsertOne } from "./upsert.ts";
 import { outbound } from "./outbound.ts";
 import { DEFAULT_SCHEMA, quoteId, tableRef } from "./names.ts";
 import { beginSql, rollbackToSavepointSql, savepointSql } from "./transactions.ts";
@@ -76,6 +77,9 @@ export const irisDialect: Dialect = {
   // Through `this`: a dialect spread from this one (tests run IRIS plans on PostgreSQL) spells its own SQL.
   insertOne(table, schema, row) {
     return insertOne(this, table, schema, row);
+  },
+  upsertOne(table, schema, row, target) {
+    return upsertOne(this, table, schema, row, target);
   },
   insertMany(table, schema, rows) {
     return insertMany(this, table, schema, rows);

@@ -9,6 +9,7 @@ import { mapError } from "./errors.ts";
 import { insertMany, insertOne } from "./insert.ts";
 import { alreadyExists, hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
 import { limitSql } from "./limit.ts";
+import { upsertOne } from "./upsert.ts";
 import { DEFAULT_SCHEMA, tableRef } from "./names.ts";
 import {
   beginSql,
@@ -68,6 +69,9 @@ export const postgresDialect: Dialect = {
   // Through `this`: a dialect spread from this one (tests run IRIS plans on PostgreSQL) spells its own SQL.
   insertOne(table, schema, row) {
     return insertOne(this, table, schema, row);
+  },
+  upsertOne(table, schema, row, target) {
+    return upsertOne(this, table, schema, row, target);
   },
   insertMany(table, schema, rows, chunkSize) {
     return insertMany(this, table, schema, rows, chunkSize);
