@@ -10,6 +10,7 @@ import type { Executor } from "./executor.ts";
 import type { AnyTable } from "./schema.ts";
 import { sortByDependencies } from "./schema.ts";
 import type { TableInfo } from "./dialects/introspection.ts";
+import type { VectorExtensionCheck } from "./dialects/dialect.ts";
 
 export type { ColumnInfoRow, IndexInfo, TableInfo } from "./dialects/introspection.ts";
 
@@ -55,6 +56,9 @@ export async function createAll(
   // Spell every index first: one the server cannot make (L2 HNSW on IRIS) must fail
   // before any table is created, not leave a half-made schema behind.
   for (const table of tables) for (const index of table.indexes) d.createIndexSql(index, table, schema);
+  // Likewise vector columns where the vector type needs an extension (pgvector): without it the
+  // first table with one would fail after the tables before it were made.
+  if (d.vectorExtension && tables.some(usesVectors)) await checkVectorExtension(exec, d.vectorExtension);
   for (const table of sortByDependencies(tables)) {
     const s = table.schema ?? schema;
     const exists = options.checkfirst ? await hasTable(exec, s, table.name) : false;
@@ -71,6 +75,22 @@ export async function createAll(
         throw error;
       }
     }
+  }
+}
+
+function usesVectors(table: AnyTable): boolean {
+  return table.columnNames.some((name) => table.columns[name].spec.kind === "vector");
+}
+
+/** The probe runs; if it fails with a server error, diagnose and say what to do about it. */
+async function checkVectorExtension(exec: Executor, check: VectorExtensionCheck): Promise<void> {
+  try {
+    await exec.run(check.probe.text, check.probe.params);
+  } catch (error) {
+    // Anything but a server error (PGlite's DriverMissingError, a lost connection) is already the answer.
+    if (!(error instanceof QueryError)) throw error;
+    const row = await exec.run(check.diagnose.text, check.diagnose.params).then((r) => r.rows[0], () => undefined);
+    throw check.missing(row, error);
   }
 }
 

@@ -139,6 +139,8 @@ export class PGliteAdapter implements Adapter {
   #closing: Promise<void> | undefined;
   /** Closed for good: whatever reaches the adapter now fails. */
   #closed = false;
+  /** Why @electric-sql/pglite-pgvector could not be loaded, if it could not. */
+  #vectorsMissing: DriverMissingError | undefined;
   /** The startup settings as SQL, applied again after a session reset (RESET ALL undoes SET). */
   readonly #settingsSql: string;
 
@@ -156,7 +158,7 @@ export class PGliteAdapter implements Adapter {
   /** Open the database on first use (so createEngine stays synchronous). */
   #open(): Promise<PGliteLike> {
     if (this.#closed) return Promise.reject(ended());
-    this.#db ??= openPGlite(this.#config, this.#settingsSql);
+    this.#db ??= openPGlite(this.#config, this.#settingsSql, (error) => (this.#vectorsMissing = error));
     return this.#db;
   }
 
@@ -213,6 +215,12 @@ export class PGliteAdapter implements Adapter {
   }
 
   #fail = (error: unknown, sql: string): IrisqlError => {
+    const missing = this.#vectorsMissing;
+    const message = (error as { message?: unknown } | null)?.message;
+    if (missing && typeof message === "string" && VECTOR_MISSING.test(message)) {
+      // The server's error is right but unhelpful: the vector type is missing because the package is.
+      return new DriverMissingError(`${message}: ${missing.message}`, { cause: error });
+    }
     const e = error as {
       message?: string;
       code?: string;
@@ -428,21 +436,51 @@ function columnsOf(fields: { name: string; dataTypeID: number }[]): ColumnInfo[]
   return list;
 }
 
-async function openPGlite(config: PGliteConfig, settings: string): Promise<PGliteLike> {
+/**
+ * The two PGlite packages, pinned together: each @electric-sql/pglite-pgvector release
+ * requires one exact PGlite, so installing either unpinned (its newest release) ends in
+ * ERESOLVE. Keep in step with package.json's devDependencies and the README's install lines.
+ */
+export const PGLITE_PACKAGES: readonly string[] = [
+  "@electric-sql/pglite@0.5.14",
+  "@electric-sql/pglite-pgvector@0.0.15",
+];
+const PINNED = {
+  packages: PGLITE_PACKAGES,
+  note: "Install the two PGlite packages together, pinned: each @electric-sql/pglite-pgvector release " +
+    "requires one exact @electric-sql/pglite, and installing them one at a time fails with ERESOLVE.",
+};
+
+/**
+ * A server error that means the vector type (or its index methods) is not there: what
+ * PostgreSQL says when pgvector is not loaded. On PGlite that is a missing package.
+ */
+const VECTOR_MISSING =
+  /^(type "(vector|halfvec|sparsevec)"|access method "(hnsw|ivfflat)"|operator class "(vector|halfvec|sparsevec|bit)_\w+") does not exist|^extension "vector" is not available/;
+
+async function openPGlite(
+  config: PGliteConfig,
+  settings: string,
+  vectorsMissing: (error: DriverMissingError) => void,
+): Promise<PGliteLike> {
   const { PGlite } = await importOptional<{ PGlite: new (options: Record<string, unknown>) => PGliteLike }>(
     "@electric-sql/pglite",
     "The pglite: URL scheme",
     () => import("@electric-sql/pglite"),
+    PINNED,
   );
-  // pgvector is optional: without it everything but vector columns works.
+  // pgvector is optional: without it everything but vector columns works, and the
+  // DriverMissingError waits for the first statement that needs the vector type (#fail).
   const vector = await importOptional<{ vector: unknown }>(
     "@electric-sql/pglite-pgvector",
-    "Vector search on pglite:",
+    "Vector support on PGlite (vector columns, HNSW indexes)",
     () => import("@electric-sql/pglite-pgvector"),
+    PINNED,
   )
     .then((m) => m.vector, (error) => {
-      if (error instanceof DriverMissingError) return undefined;
-      throw error;
+      if (!(error instanceof DriverMissingError)) throw error;
+      vectorsMissing(error);
+      return undefined;
     });
   const db = new PGlite({ dataDir: config.dataDir, extensions: vector ? { vector } : {}, parsers: PARSERS });
   await db.waitReady;

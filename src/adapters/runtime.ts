@@ -27,22 +27,36 @@ export const runtime: { name: RuntimeName; version: string } = detectRuntime();
  * Import an optional driver package, or explain how to install it. The
  * install line names the runtime the user is on. `load` is a literal
  * `() => import("pkg")` so bundlers and `deno publish` can see the import.
+ * `install` lists what to install, pinned where versions must match (the
+ * PGlite packages: an unpinned install of one takes its newest release, which
+ * the other may refuse with ERESOLVE), and why, when it is more than the package.
  */
-export async function importOptional<T>(specifier: string, purpose: string, load: () => Promise<unknown>): Promise<T> {
+export async function importOptional<T>(
+  specifier: string,
+  purpose: string,
+  load: () => Promise<unknown>,
+  install: { packages: readonly string[]; note?: string } = { packages: [specifier] },
+): Promise<T> {
   try {
     return (await load()) as T;
   } catch (error) {
     if (!isModuleNotFound(error)) throw error;
-    const install = runtime.name === "deno"
-      ? `deno add npm:${specifier}`
-      : runtime.name === "bun"
-      ? `bun add ${specifier}`
-      : `npm install ${specifier}`;
+    const note = install.note ? ` ${install.note}` : "";
     throw new DriverMissingError(
-      `${purpose} needs the package "${specifier}", which is not installed. Install it with: ${install}`,
+      `${purpose} needs the package "${specifier}", which is not installed.${note} ` +
+        `Install it with: ${installCommand(install.packages)}`,
       { cause: error },
     );
   }
+}
+
+/** The command that adds `packages` (name or name@version) on this runtime, on one line. */
+export function installCommand(packages: readonly string[]): string {
+  return runtime.name === "deno"
+    ? `deno add ${packages.map((p) => `npm:${p}`).join(" ")}`
+    : runtime.name === "bun"
+    ? `bun add ${packages.join(" ")}`
+    : `npm install ${packages.join(" ")}`;
 }
 
 function isModuleNotFound(error: unknown): boolean {

@@ -4,7 +4,7 @@
  * layers ask the dialect instead of spelling server-specific SQL themselves.
  */
 import type { ServerErrorInfo } from "../adapters/adapter.ts";
-import type { IrisqlError } from "../errors.ts";
+import type { IrisqlError, QueryError } from "../errors.ts";
 import type { CompiledQuery, CompileTarget } from "../sql.ts";
 import type { AnyTable, ColumnSpec, IndexSpec, VectorMetric } from "../schema.ts";
 import type { UpsertTarget } from "../statements/upsert.ts";
@@ -190,6 +190,12 @@ export interface Dialect extends CompileTarget {
 
   // --- vectors ---------------------------------------------------------------
   /**
+   * Where vector columns need an extension installed first (pgvector on PostgreSQL and
+   * PGlite); undefined where vectors are built in (IRIS). createAll() checks it before
+   * creating anything, so a missing extension leaves no half-made schema behind.
+   */
+  readonly vectorExtension?: VectorExtensionCheck;
+  /**
    * An expression scoring `column` against a query vector: higher is closer
    * for "cosine" (similarity) and "dot" (inner product), lower is closer for
    * "l2" (Euclidean distance).
@@ -209,6 +215,18 @@ export interface Dialect extends CompileTarget {
     query: readonly number[],
     param: ParamFn,
   ): string;
+}
+
+/**
+ * `probe` fails when the vector type cannot be used (its error goes through the adapter, which
+ * may know better: PGlite without @electric-sql/pglite-pgvector is a DriverMissingError);
+ * `diagnose` never fails, and `missing` turns its first row (undefined if it could not be
+ * read) and the probe's error into the error that says what to do.
+ */
+export interface VectorExtensionCheck {
+  probe: CompiledQuery;
+  diagnose: CompiledQuery;
+  missing(row: Record<string, unknown> | undefined, cause: QueryError): QueryError;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   UniqueViolationError,
 } from "../../errors.ts";
 import { queryErrorInfo } from "../query-error.ts";
+import { meansVectorMissing, VECTOR_ADVICE } from "./pgvector.ts";
 
 /** QueryError subclass for a PostgreSQL SQLSTATE. */
 export function classForSqlstate(sqlstate: string | undefined): typeof QueryError {
@@ -54,5 +55,7 @@ export function mapError(info: ServerErrorInfo, sql: string): IrisqlError {
   }
   const code = info.sqlstate ? ` [SQLSTATE ${info.sqlstate}]` : "";
   const detail = info.detail ? ` (${info.detail})` : "";
-  return new Class(info.message + detail + code, queryErrorInfo(info, sql));
+  // `type "vector" does not exist` alone does not say that an extension is missing, nor which.
+  const advice = meansVectorMissing(info.sqlstate, info.message) ? `. ${VECTOR_ADVICE}` : "";
+  return new Class(info.message + detail + advice + code, queryErrorInfo(info, sql));
 }

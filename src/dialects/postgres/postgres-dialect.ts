@@ -20,6 +20,7 @@ import {
 } from "./transactions.ts";
 import { columnType } from "./types.ts";
 import { vectorOrderSql, vectorScoreSql } from "./vector.ts";
+import { vectorExtension } from "./pgvector.ts";
 
 export const postgresDialect: Dialect = {
   name: "postgres",
@@ -79,6 +80,7 @@ export const postgresDialect: Dialect = {
   ilikeSql: (column, placeholder) => `${column} ILIKE ${placeholder}`,
   limitSql,
 
+  vectorExtension,
   vectorScoreSql,
   vectorOrderSql,
 };
