@@ -2,7 +2,7 @@
 // Runs a test suite on Node, Bun and Deno, one runtime after the other, and ends
 // with one line: "tests: N passed, M failed". Exit code 1 if anything failed.
 //
-//   node scripts/test.mjs [node|bun|deno ...] [--reliability] [--soak] [--tz=Zone] [-- test files]
+//   node scripts/test.mjs [node|bun|deno ...] [--reliability] [--soak] [--replication] [--tz=Zone] [-- test files]
 //
 // Without flags: every *.test.ts under tests/ except tests/fixtures and
 // tests/reliability (npm test).
@@ -12,6 +12,11 @@
 // password; a runtime whose output shows it counts one failed test, else one passed.
 // --soak (npm run soak): the reliability suite's long version (60 s of load, three
 // restarts, more rounds and inputs).
+// --replication (npm run test:replication): tests/replication/, one file at a time, against
+// a primary and a streaming standby that scripts/replication/cluster.sh creates as extra
+// PostgreSQL 15 clusters on 127.0.0.1:54391/54392 before each runtime's pass and drops after
+// it, also when the pass fails (the failover test leaves the pair unusable, so each runtime
+// gets a fresh one).
 // Time zones: irisql must behave the same in every zone, so by default each runtime
 // runs in a different one: Node west of UTC with DST (America/New_York), Bun east of
 // it at a half-hour offset (Asia/Kolkata), Deno in UTC. A value read or written as
@@ -29,6 +34,7 @@ const dash = args.indexOf("--");
 const flags = dash < 0 ? args : args.slice(0, dash);
 const soak = flags.includes("--soak");
 const reliability = soak || flags.includes("--reliability");
+const replication = flags.includes("--replication");
 const tzFlag = flags.find((a) => a.startsWith("--tz="));
 const tz = tzFlag?.slice("--tz=".length);
 const ZONES = { node: "America/New_York", bun: "Asia/Kolkata", deno: "UTC" };
@@ -43,16 +49,19 @@ if (tzFlag !== undefined) {
   }
 }
 const runtimes = flags.filter((a) => a && !a.startsWith("--"));
-const files = dash >= 0
-  ? args.slice(dash + 1)
-  : listTests(join(root, reliability ? "tests/reliability" : "tests"), reliability);
+const files = dash >= 0 ? args.slice(dash + 1) : listTests(
+  join(root, reliability ? "tests/reliability" : replication ? "tests/replication" : "tests"),
+  reliability || replication,
+);
 
 function listTests(dir, flat) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
-      if (!flat && name !== "fixtures" && name !== "reliability") out.push(...listTests(p, flat));
+      if (!flat && name !== "fixtures" && name !== "reliability" && name !== "replication") {
+        out.push(...listTests(p, flat));
+      }
     } else if (name.endsWith(".test.ts")) out.push(p.slice(root.length));
   }
   return out;
@@ -65,7 +74,7 @@ const SECRET_FORMS = [PASSWORD, encodeURIComponent(PASSWORD), "S3cr3t"];
 const RUNNERS = {
   node: {
     cmd: process.execPath,
-    args: ["--import", "tsx", "--test", `--test-concurrency=${reliability ? 1 : 4}`, ...files],
+    args: ["--import", "tsx", "--test", `--test-concurrency=${reliability || replication ? 1 : 4}`, ...files],
     parse: (out) => ({
       pass: last(out, /^# pass (\d+)/m),
       fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m),
@@ -73,7 +82,13 @@ const RUNNERS = {
   },
   bun: {
     cmd: bin("bun"),
-    args: ["test", "--timeout", reliability ? "600000" : "120000", ...files.map((f) => "./" + f)],
+    args: [
+      "test",
+      "--timeout",
+      reliability ? "600000" : "120000",
+      ...(replication ? ["--max-concurrency=1"] : []),
+      ...files.map((f) => "./" + f),
+    ],
     parse: (out) => ({ pass: last(out, /^\s*(\d+) pass$/m), fail: last(out, /^\s*(\d+) fail$/m) }),
   },
   deno: {
@@ -134,6 +149,27 @@ function run(name, env) {
   });
 }
 
+/** scripts/replication/cluster.sh up, then `fn`, then down whatever happened. */
+async function withCluster(fn) {
+  const cluster = (...a) =>
+    new Promise((resolve) => {
+      const child = spawn("bash", [join(root, "scripts/replication/cluster.sh"), ...a], {
+        cwd: root,
+        stdio: "inherit",
+      });
+      child.on("close", (code) => resolve(code));
+    });
+  try {
+    if ((await cluster("up")) !== 0) {
+      console.log("=== the replication pair could not be created");
+      return { pass: 0, fail: 1 };
+    }
+    return await fn();
+  } finally {
+    await cluster("down");
+  }
+}
+
 const evidence = reliability ? mkdtempSync(join(tmpdir(), "irisql-reliability-")) : undefined;
 let pass = 0, fail = 0;
 try {
@@ -141,7 +177,7 @@ try {
     const env = evidence
       ? { IRISQL_RELIABILITY_EVIDENCE: join(evidence, `${name}.jsonl`), IRISQL_SOAK: soak ? "1" : "0" }
       : {};
-    const c = await run(name, env);
+    const c = replication ? await withCluster(() => run(name, env)) : await run(name, env);
     pass += c.pass;
     fail += c.fail;
   }

@@ -6,6 +6,9 @@
 import { ConfigError } from "./errors.ts";
 import type { Dialect, TransactionMode } from "./dialects/dialect.ts";
 import { dialectForScheme } from "./dialects/registry.ts";
+import { type Endpoint, TARGET_SESSION_ATTRS, type TargetSessionAttrs } from "./adapters/host-select.ts";
+
+export type { TargetSessionAttrs };
 
 /** Connection pool settings (`EngineOptions.pool`); every time is in milliseconds. */
 export interface PoolOptions {
@@ -61,6 +64,21 @@ export interface EngineOptions {
    * on iris:// are refused with TransactionsUnavailableError.
    */
   transactions?: TransactionMode;
+  /**
+   * Which host of a multi-host URL (`postgres://u@h1:5432,h2:5433/db`) connections go to, as in
+   * libpq: "any" (default), "read-write", "read-only", "primary", "standby", "prefer-standby".
+   * Also `?targetSessionAttrs=` / `?target_session_attrs=` in the URL. After a lost connection the
+   * hosts are asked again, so writes follow a promoted standby.
+   */
+  targetSessionAttrs?: TargetSessionAttrs;
+  /**
+   * Read replicas (URLs of the same scheme, one host each, no query string; pool options come from
+   * the engine). Reads irisql can prove are reads (a session's get/find/nearest before its first
+   * write, execute/stream with `{ replica: true }`) go to a healthy replica; all else to the primary.
+   */
+  replicas?: readonly string[];
+  /** ms a replica may lag behind the primary before it leaves the rotation (default 10,000). */
+  maxReplicaLagMs?: number;
 }
 
 export type Target = NetworkTarget | { kind: "pglite"; dataDir?: string };
@@ -77,14 +95,28 @@ export class NetworkTarget {
   readonly port: number;
   readonly database: string;
   readonly user: string;
+  readonly #hosts: readonly Endpoint[];
   readonly #password: string;
 
-  constructor(host: string, port: number, database: string, user: string, password: string) {
+  constructor(
+    host: string,
+    port: number,
+    database: string,
+    user: string,
+    password: string,
+    hosts?: readonly Endpoint[],
+  ) {
     this.host = host;
     this.port = port;
     this.database = database;
     this.user = user;
+    this.#hosts = Object.freeze(hosts?.length ? hosts.map((h) => Object.freeze({ ...h })) : [{ host, port }]);
     this.#password = password;
+  }
+
+  /** Every host of the URL in order (a multi-host URL names several); `host`/`port` are the first. */
+  get hosts(): readonly Endpoint[] {
+    return this.#hosts;
   }
 
   static passwordOf(target: NetworkTarget): string {
@@ -111,39 +143,47 @@ export interface ResolvedConfig {
   onQuery?: (event: QueryEvent) => void;
   /** undefined: nobody said, and irisql cannot tell (see EngineOptions.transactions). */
   transactions: TransactionMode | undefined;
+  targetSessionAttrs: TargetSessionAttrs;
+  /** Read replicas, each with its URL as shown (password as ***). */
+  replicas: readonly { target: NetworkTarget; url: string }[];
+  maxReplicaLagMs: number;
 }
 
 const FORMS = [
   "iris://user:password@host:port/NAMESPACE",
   "postgres://user:password@host:port/database (or postgresql://)",
+  "postgres://user:password@host1:port1,host2:port2/database?targetSessionAttrs=read-write",
   "pglite://memory",
   "pglite:./relative/dir",
   "pglite:///absolute/dir",
 ].join(", ");
 
 /** Query-string keys, their aliases, and how to read them. */
-const KEYS: Record<string, { canonical: string; kind: "int" | "bool" | "string" | "ssl"; network?: boolean }> = {
-  max: { canonical: "max", kind: "int", network: true },
-  idleTimeout: { canonical: "idleTimeout", kind: "int", network: true },
-  idle_timeout: { canonical: "idleTimeout", kind: "int", network: true },
-  maxLifetime: { canonical: "maxLifetime", kind: "int", network: true },
-  max_lifetime: { canonical: "maxLifetime", kind: "int", network: true },
-  connectTimeout: { canonical: "connectTimeout", kind: "int", network: true },
-  connect_timeout: { canonical: "connectTimeout", kind: "int", network: true },
-  acquireTimeout: { canonical: "acquireTimeout", kind: "int" },
-  acquire_timeout: { canonical: "acquireTimeout", kind: "int" },
-  prePing: { canonical: "prePing", kind: "bool", network: true },
-  pre_ping: { canonical: "prePing", kind: "bool", network: true },
-  prepare: { canonical: "prepare", kind: "bool" },
-  statementTimeout: { canonical: "statementTimeout", kind: "int" },
-  statement_timeout: { canonical: "statementTimeout", kind: "int" },
-  schema: { canonical: "schema", kind: "string" },
-  ssl: { canonical: "ssl", kind: "ssl", network: true },
-  sslmode: { canonical: "ssl", kind: "ssl", network: true },
-  applicationName: { canonical: "applicationName", kind: "string", network: true },
-  application_name: { canonical: "applicationName", kind: "string", network: true },
-  transactions: { canonical: "transactions", kind: "string" },
-};
+const KEYS: Record<string, { canonical: string; kind: "int" | "bool" | "string" | "ssl" | "tsa"; network?: boolean }> =
+  {
+    max: { canonical: "max", kind: "int", network: true },
+    idleTimeout: { canonical: "idleTimeout", kind: "int", network: true },
+    idle_timeout: { canonical: "idleTimeout", kind: "int", network: true },
+    maxLifetime: { canonical: "maxLifetime", kind: "int", network: true },
+    max_lifetime: { canonical: "maxLifetime", kind: "int", network: true },
+    connectTimeout: { canonical: "connectTimeout", kind: "int", network: true },
+    connect_timeout: { canonical: "connectTimeout", kind: "int", network: true },
+    acquireTimeout: { canonical: "acquireTimeout", kind: "int" },
+    acquire_timeout: { canonical: "acquireTimeout", kind: "int" },
+    prePing: { canonical: "prePing", kind: "bool", network: true },
+    pre_ping: { canonical: "prePing", kind: "bool", network: true },
+    prepare: { canonical: "prepare", kind: "bool" },
+    statementTimeout: { canonical: "statementTimeout", kind: "int" },
+    statement_timeout: { canonical: "statementTimeout", kind: "int" },
+    schema: { canonical: "schema", kind: "string" },
+    ssl: { canonical: "ssl", kind: "ssl", network: true },
+    sslmode: { canonical: "ssl", kind: "ssl", network: true },
+    applicationName: { canonical: "applicationName", kind: "string", network: true },
+    application_name: { canonical: "applicationName", kind: "string", network: true },
+    transactions: { canonical: "transactions", kind: "string" },
+    targetSessionAttrs: { canonical: "targetSessionAttrs", kind: "tsa", network: true },
+    target_session_attrs: { canonical: "targetSessionAttrs", kind: "tsa", network: true },
+  };
 
 const POOL_KEYS = ["max", "idleTimeout", "maxLifetime", "connectTimeout", "acquireTimeout", "prePing"];
 const OPTION_KEYS = [
@@ -155,6 +195,9 @@ const OPTION_KEYS = [
   "applicationName",
   "onQuery",
   "transactions",
+  "targetSessionAttrs",
+  "replicas",
+  "maxReplicaLagMs",
 ];
 
 /** Replace the password in anything URL-shaped. */
@@ -243,9 +286,47 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
     applicationName: pick("applicationName", options.applicationName, "irisql"),
     onQuery: options.onQuery,
     transactions: pick("transactions", options.transactions, dialect.defaultTransactions),
+    targetSessionAttrs: pick("targetSessionAttrs", options.targetSessionAttrs, "any" as TargetSessionAttrs),
+    replicas: readReplicas(options.replicas, dialect, shown),
+    maxReplicaLagMs: options.maxReplicaLagMs ?? 10_000,
   };
   validate(resolved, shown);
   return resolved;
+}
+
+/** Replica URLs: the primary's scheme (its dialect), one host each, no query string. */
+function readReplicas(
+  replicas: readonly string[] | undefined,
+  dialect: Dialect,
+  shown: string,
+): { target: NetworkTarget; url: string }[] {
+  if (replicas === undefined) return [];
+  if (!Array.isArray(replicas)) throw new ConfigError(`replicas must be an array of URLs for ${shown}`);
+  return replicas.map((url, i) => {
+    if (typeof url !== "string" || url.length === 0) {
+      throw new ConfigError(`replicas[${i}] must be a URL string for ${shown}`);
+    }
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+    const problem = scheme && userInfoProblem(url, scheme);
+    if (problem) throw new ConfigError(`replicas[${i}]: ${problem}`);
+    const own = errorUrl(url);
+    const chosen = scheme ? dialectForScheme(scheme) : undefined;
+    if (!chosen || chosen.dialect !== dialect || chosen.target !== "network") {
+      throw new ConfigError(
+        `replicas[${i}] (${own}) must be a network URL of the same kind as the primary (${shown})`,
+      );
+    }
+    const { target, query } = parseNetwork(url, own, dialect);
+    if (target.kind !== "network" || target.hosts.length > 1) {
+      throw new ConfigError(`replicas[${i}] (${own}) must name one host: each replica is its own server`);
+    }
+    if ([...query.keys()].length > 0 || /#/.test(url.replace(/^[^@]*@/, ""))) {
+      throw new ConfigError(
+        `replicas[${i}] (${own}) must have no query string: pool and other options come from the engine`,
+      );
+    }
+    return { target, url: displayUrl(scheme!, url) };
+  });
 }
 
 function checkOptionKeys(options: EngineOptions): void {
@@ -262,6 +343,12 @@ function checkOptionKeys(options: EngineOptions): void {
       throw new ConfigError(`Unknown pool option ${JSON.stringify(key)}. Accepted: ${POOL_KEYS.join(", ")}`);
     }
   }
+  if (options.maxReplicaLagMs !== undefined) {
+    const v = options.maxReplicaLagMs;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      throw new ConfigError(`maxReplicaLagMs must be a whole number of milliseconds >= 1, got ${String(v)}`);
+    }
+  }
   if (options.onQuery !== undefined && typeof options.onQuery !== "function") {
     throw new ConfigError("onQuery must be a function");
   }
@@ -272,6 +359,10 @@ function checkOptionKeys(options: EngineOptions): void {
  * honour are refused, as they are in a pglite URL's query string.
  */
 function refuseNetworkOptions(options: EngineOptions, shown: string): void {
+  for (const key of ["replicas", "maxReplicaLagMs"] as const) {
+    if (options[key] === undefined) continue;
+    throw new ConfigError(`${key} cannot be used with ${shown}: PGlite is one embedded database, with no replicas`);
+  }
   const path = (key: string) => (POOL_KEYS.includes(key) ? "pool." + key : key);
   for (const [key, value] of [...Object.entries(options.pool ?? {}), ...Object.entries(options)]) {
     if (value === undefined || !Object.hasOwn(KEYS, key) || !KEYS[key].network) continue;
@@ -285,12 +376,52 @@ function refuseNetworkOptions(options: EngineOptions, shown: string): void {
 
 /** The parsed network URL with the password as ***, without a fragment (the engine ignores it). */
 function displayUrl(scheme: string, url: string): string {
-  const u = new URL(url);
+  const { single, more } = splitHosts(url);
+  const u = new URL(single);
   const info = u.username || u.password ? u.username + (u.password ? ":***" : "") + "@" : "";
-  return `${scheme}://${info}${u.host}${u.pathname}${u.search}`;
+  return `${scheme}://${info}${[u.host, ...more].join(",")}${u.pathname}${u.search}`;
+}
+
+/**
+ * A multi-host URL split into the URL with only its first host (for the URL parser) and the
+ * other hosts' text ("h2:5433", "[::1]:5434"). The authority ends at the first "/", "?" or
+ * "#"; the hosts follow its last "@" (userInfoProblem already refused an ambiguous one).
+ */
+function splitHosts(url: string): { single: string; more: string[] } {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)([\s\S]*)$/i.exec(url);
+  if (!m) return { single: url, more: [] };
+  const authority = m[2];
+  const at = authority.lastIndexOf("@");
+  const hostPart = authority.slice(at + 1);
+  if (!hostPart.includes(",")) return { single: url, more: [] };
+  const [first, ...more] = hostPart.split(",");
+  return { single: m[1] + authority.slice(0, at + 1) + first + m[3], more };
+}
+
+/** One "host[:port]" of a multi-host URL, or undefined if it is not one. */
+function parseHost(text: string, defaultPort: number): Endpoint | undefined {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?$/.exec(text);
+  if (!m) return undefined;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1].replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 function parseNetwork(url: string, shown: string, dialect: Dialect): { target: Target; query: URLSearchParams } {
+  const { single, more } = splitHosts(url);
+  const others: Endpoint[] = [];
+  for (const text of more) {
+    const ep = parseHost(text, dialect.wire.defaultPort);
+    if (!ep) {
+      // Host lists hold no secrets, but a mistyped one may: name its position only.
+      throw new ConfigError(
+        `Cannot read ${shown}: host ${others.length + 2} of its host list is not host or host:port ` +
+          `(port 1 to 65535; IPv6 in brackets). Accepted forms: ${FORMS}`,
+      );
+    }
+    others.push(ep);
+  }
+  url = single;
   let u: URL;
   try {
     u = new URL(url);
@@ -317,12 +448,14 @@ function parseNetwork(url: string, shown: string, dialect: Dialect): { target: T
   if (!u.hostname) throw new ConfigError(`Cannot read ${shown}: no host. Accepted forms: ${FORMS}`);
   const defaults = dialect.connectionDefaults;
   const database = decodePart(u.pathname.replace(/^\//, ""), "database name", shown) || defaults.database;
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
   const target = new NetworkTarget(
-    u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    host,
     port,
     database,
     decodePart(u.username, "user name", shown) || defaults.user,
     decodePart(u.password, "password", shown),
+    others.length ? [{ host, port }, ...others] : undefined,
   );
   return { target, query: u.searchParams };
 }
@@ -374,6 +507,10 @@ function readValue(key: string, raw: string, kind: string, shown: string): unkno
       if (/^(false|0|no|off)$/i.test(raw)) return false;
       throw new ConfigError(`Option ${key} in ${shown} must be true or false (also 1/0, yes/no, on/off)`);
     }
+    case "tsa": {
+      if ((TARGET_SESSION_ATTRS as readonly string[]).includes(raw)) return raw;
+      throw new ConfigError(`Option ${key} in ${shown} must be one of ${TARGET_SESSION_ATTRS.join(", ")}`);
+    }
     case "ssl": {
       if (/^(disable|false|0|off)$/i.test(raw)) return false;
       if (/^(require|true|1|on|verify-full|verify-ca)$/i.test(raw)) return "require";
@@ -404,6 +541,11 @@ function validate(c: ResolvedConfig, shown: string): void {
   if (c.pool.max < 1) throw new ConfigError(`pool.max must be at least 1 for ${shown}`);
   for (const [name, v] of [["prepare", c.prepare], ["pool.prePing", c.pool.prePing]] as const) {
     if (typeof v !== "boolean") throw new ConfigError(`${name} must be true or false for ${shown}`);
+  }
+  if (!(TARGET_SESSION_ATTRS as readonly string[]).includes(c.targetSessionAttrs)) {
+    throw new ConfigError(
+      `targetSessionAttrs must be one of ${TARGET_SESSION_ATTRS.join(", ")} for ${shown}`,
+    );
   }
   const modes = c.dialect.transactionModes;
   if (c.transactions !== undefined && !modes.includes(c.transactions)) {

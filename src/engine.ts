@@ -15,6 +15,18 @@ import { inTransaction, requireTransactions, type Transaction } from "./transact
 import { createAll, type CreateOptions, dropAll, hasTable, introspect, type TableInfo } from "./metadata.ts";
 import type { AnyTable } from "./schema.ts";
 import { Session, type SessionHost, type SessionOptions } from "./session.ts";
+import type { NetworkTarget } from "./config.ts";
+import type { ExecuteOptions, QueryInput, StreamOptions } from "./executor.ts";
+import type { Result, Row } from "./result.ts";
+import { type HostReport, ReplicaReads, ReplicaRunner, ReplicaSet } from "./routing.ts";
+
+export type { HostReport };
+
+/** engine.execute()/stream() options: `replica: true` says the statement only reads (see EngineOptions.replicas). */
+export interface ReadOptions {
+  /** Send it to a healthy read replica if there is one (the statement must only read). */
+  replica?: boolean;
+}
 import { migrate, type MigrateOptions, type MigrateResult } from "./migrate/runner.ts";
 
 /** What `engine.stats()` reports: a snapshot, cheap to take, with no secrets. */
@@ -31,6 +43,8 @@ export interface EngineStats {
   queries: number;
   /** Statements that failed since the engine was created. */
   errors: number;
+  /** Network engines: the primary (the host its connections now go to), then each read replica. */
+  hosts?: HostReport[];
 }
 
 /** What `engine.health()` reports; it never throws. */
@@ -43,6 +57,8 @@ export interface HealthReport {
   latencyMs: number;
   /** Why it is not ok (no secrets). */
   error?: string;
+  /** Network engines: the primary, then each read replica (checked now). `ok` is the primary's. */
+  hosts?: HostReport[];
 }
 
 /**
@@ -73,6 +89,10 @@ export class Engine extends Executor {
   /** The configuration resolved from the URL and options: every default filled in, the password out of reach. */
   readonly config: ResolvedConfig;
   readonly #adapter: Adapter;
+  /** Read replicas, when configured. */
+  readonly #replicas: ReplicaSet | undefined;
+  /** Where provable reads go: a replica in the rotation, else the pool. */
+  readonly #reads: Executor;
   #disposed = false;
   #disposing: Promise<void> | undefined;
 
@@ -88,6 +108,40 @@ export class Engine extends Executor {
     this.#adapter = adapter;
     this.url = config.redactedUrl;
     this.config = config;
+    if (config.replicas.length > 0) {
+      const replicas = config.replicas.map(({ target }) => ({
+        label: hostLabel(target),
+        adapter: makeAdapter(config, target),
+      }));
+      this.#replicas = new ReplicaSet(adapter, replicas, config.dialect.wire.replication, config.maxReplicaLagMs);
+      this.#reads = new ReplicaReads(ctx, new ReplicaRunner(this.#replicas, adapter), () => this.guard());
+    } else {
+      this.#replicas = undefined;
+      this.#reads = this;
+    }
+  }
+
+  /**
+   * Run one statement (see Executor.execute). With `{ replica: true }` the caller says it only
+   * reads: it goes to a read replica in the rotation, if any (else the primary).
+   */
+  override execute<R = Row>(
+    query: QueryInput,
+    params?: unknown,
+    options?: ExecuteOptions & ReadOptions,
+  ): Promise<Result<R>> {
+    if (options?.replica && this.#reads !== this) return this.#reads.execute<R>(query, params, options);
+    return super.execute<R>(query, params, options);
+  }
+
+  /** Rows in batches (see Executor.stream); `{ replica: true }` as for execute(). */
+  override stream<R = Row>(
+    query: QueryInput,
+    params?: unknown,
+    options: StreamOptions & ReadOptions = {},
+  ): AsyncGenerator<R[]> {
+    if (options.replica && this.#reads !== this) return this.#reads.stream<R>(query, params, options);
+    return super.stream<R>(query, params, options);
   }
 
   /** Throws EngineDisposedError once `dispose()` was called. */
@@ -109,8 +163,28 @@ export class Engine extends Executor {
   readonly #host: SessionHost = {
     ctx: this.ctx,
     pool: this,
+    reader: () => this,
     reserve: () => this.adapter.reserve(),
   };
+
+  /**
+   * A session's host. With read replicas, its own: reads go to a replica until the session
+   * first reserves a connection (its first write, or any statement with an isolation level),
+   * then to the primary for the rest of its life (read-your-writes, also after commit).
+   */
+  #sessionHost(): SessionHost {
+    if (this.#reads === this) return this.#host;
+    let wrote = false;
+    return {
+      ctx: this.ctx,
+      pool: this,
+      reader: () => (wrote ? this : this.#reads),
+      reserve: () => {
+        wrote = true;
+        return this.adapter.reserve();
+      },
+    };
+  }
 
   /** @internal */
   get adapter(): Adapter {
@@ -175,34 +249,34 @@ export class Engine extends Executor {
       } catch (error) {
         return Promise.reject(error);
       }
-      return new Session(this.#host, options).runUnit(fnOrOptions);
+      return new Session(this.#sessionHost(), options).runUnit(fnOrOptions);
     }
     this.guard();
-    return new Session(this.#host, fnOrOptions);
+    return new Session(this.#sessionHost(), fnOrOptions);
   }
 
   /** CREATE TABLE (and indexes) in foreign-key order; `checkfirst` skips what exists. */
   async createAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
     this.guard();
-    return createAll(this, this.config.schema, tables, options);
+    return await createAll(this, this.config.schema, tables, options);
   }
 
   /** DROP TABLE in reverse foreign-key order; `checkfirst` skips what is missing. */
   async dropAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void> {
     this.guard();
-    return dropAll(this, this.config.schema, tables, options);
+    return await dropAll(this, this.config.schema, tables, options);
   }
 
   /** Does the table exist (in `schema`, default the engine's)? */
   async hasTable(name: string, schema?: string): Promise<boolean> {
     this.guard();
-    return hasTable(this, schema ?? this.config.schema, name);
+    return await hasTable(this, schema ?? this.config.schema, name);
   }
 
   /** Tables, columns, primary keys and indexes, from INFORMATION_SCHEMA. */
   async introspect(schema?: string): Promise<{ tables: TableInfo[] }> {
     this.guard();
-    return introspect(this, schema ?? this.config.schema);
+    return await introspect(this, schema ?? this.config.schema);
   }
 
   /**
@@ -211,28 +285,33 @@ export class Engine extends Executor {
    */
   async migrate(options: MigrateOptions): Promise<MigrateResult> {
     this.guard();
-    return migrate(this, options);
+    return await migrate(this, options);
   }
 
-  /** Can the database answer? Never throws. */
+  /** Can the database answer? With read replicas, each is checked now too. Never throws. */
   async health(): Promise<HealthReport> {
     const started = performance.now();
+    let report: HealthReport;
     try {
       this.guard();
       await this.run("SELECT 1", [], { prepare: false });
-      return { ok: true, dialect: this.ctx.dialect.name, latencyMs: performance.now() - started };
+      report = { ok: true, dialect: this.ctx.dialect.name, latencyMs: performance.now() - started };
     } catch (error) {
-      return {
+      report = {
         ok: false,
         dialect: this.ctx.dialect.name,
         latencyMs: performance.now() - started,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       };
     }
+    if (this.#replicas && !this.#disposed) await this.#replicas.check().catch(() => {});
+    const hosts = this.#hostReports(report.error);
+    return hosts ? { ...report, hosts } : report;
   }
 
   /** Pool and statement counters, and what the engine runs on. */
   stats(): EngineStats {
+    const hosts = this.#hostReports();
     return {
       dialect: this.ctx.dialect.name,
       adapter: this.#adapter.kind,
@@ -240,7 +319,23 @@ export class Engine extends Executor {
       pool: this.#adapter.stats(),
       queries: this.ctx.counters.queries,
       errors: this.ctx.counters.errors,
+      ...(hosts ? { hosts } : {}),
     };
+  }
+
+  /** The primary and each replica, for network engines. */
+  #hostReports(primaryError?: string): HostReport[] | undefined {
+    const adapter = this.#adapter;
+    if (!(adapter instanceof PostgresJsAdapter)) return undefined;
+    const { host, resolutions } = adapter.host();
+    const primary: HostReport = {
+      role: "primary",
+      host,
+      pool: adapter.stats(),
+      ...(adapter.hosts.trivial ? {} : { resolutions }),
+      ...(primaryError ? { error: primaryError } : {}),
+    };
+    return [primary, ...(this.#replicas?.reports() ?? [])];
   }
 
   /**
@@ -253,7 +348,7 @@ export class Engine extends Executor {
    */
   dispose(): Promise<void> {
     this.#disposed = true;
-    this.#disposing ??= this.#adapter.close();
+    this.#disposing ??= Promise.all([this.#adapter.close(), this.#replicas?.close()]).then(() => {});
     return this.#disposing;
   }
 
@@ -288,7 +383,13 @@ export function createEngine(url: string, options?: EngineOptions): Engine {
   return new Engine(resolveConfig(url, options));
 }
 
-function makeAdapter(config: ResolvedConfig): Adapter {
+/** "host:port" of a one-host target. */
+function hostLabel(target: NetworkTarget): string {
+  return `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
+}
+
+/** The adapter for the engine's URL, or (`replica`) for one read replica with the same settings. */
+function makeAdapter(config: ResolvedConfig, replica?: NetworkTarget): Adapter {
   const ctx: AdapterContext = {
     mapError: (info, sql) => config.dialect.mapError(info, sql),
     acquireTimeout: config.pool.acquireTimeout,
@@ -298,7 +399,7 @@ function makeAdapter(config: ResolvedConfig): Adapter {
   if (config.statementTimeout > 0 && config.dialect.wire.serverStatementTimeout) {
     settings.statement_timeout = String(config.statementTimeout);
   }
-  const target = config.target;
+  const target = replica ?? config.target;
   if (target.kind === "pglite") {
     return new PGliteAdapter({ dataDir: target.dataDir, settings }, ctx);
   }
@@ -306,6 +407,9 @@ function makeAdapter(config: ResolvedConfig): Adapter {
   return new PostgresJsAdapter({
     host: target.host,
     port: target.port,
+    hosts: target.hosts,
+    targetSessionAttrs: replica ? "any" : config.targetSessionAttrs,
+    roleSql: wire.replication.role,
     database: target.database,
     user: target.user,
     password: passwordOf(target),

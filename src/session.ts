@@ -63,8 +63,13 @@ export interface InsertManyOptions {
 /** What a session needs from its engine, and nothing more. */
 export interface SessionHost {
   readonly ctx: EngineContext;
-  /** Where reads outside a transaction go (the engine's pool). */
+  /** The engine's pool. */
   readonly pool: Executor;
+  /**
+   * Where this session's reads outside a transaction go: a read replica in the rotation until the
+   * session first reserves a connection (its first write), the pool from then on (read-your-writes).
+   */
+  reader(): Executor;
   /** A connection of its own, for the session's transaction (rejects once the engine is disposed). */
   reserve(): Promise<ReservedConnection>;
 }
@@ -131,7 +136,7 @@ export class Session {
     this.#guard();
     if (this.#tx) return this.#tx;
     if (this.#opening || this.#options.isolationLevel) return this.#transaction();
-    return this.#host.pool;
+    return this.#host.reader();
   }
 
   // --- raw statements --------------------------------------------------------

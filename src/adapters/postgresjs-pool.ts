@@ -11,6 +11,7 @@
  */
 import type { IrisqlError } from "../errors.ts";
 import { DISPOSE_GRACE_MS } from "./adapter.ts";
+import type { Endpoint } from "./host-select.ts";
 import { now } from "./runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -52,6 +53,8 @@ export class Link {
   /** The pool's turn (see LinkPool.headStarted) when it did. */
   headTurn = 0;
   readonly sql: Sql;
+  /** The host its connection went to (chosen when it opened: multi-host URLs). */
+  endpoint: Endpoint | undefined;
   #sockets = new Set<LinkSocket>();
   #opened = false;
   #lost: () => void;
@@ -63,12 +66,24 @@ export class Link {
 
   /**
    * The driver asks for a socket: the first is the connection; more while it is open
-   * are cancel requests. Once the connection closed, the driver asking again means a
-   * reconnect, which would be a new session in the middle of someone's work: refused.
+   * are cancel requests, to the same host. Once the connection closed, the driver asking
+   * again means a reconnect, which would be a new session in the middle of someone's
+   * work: refused. Where the host must be chosen first (a multi-host URL), the socket
+   * comes once it is; no host to be had fails the connection with the chooser's error.
    */
-  #socket(options: LinkPoolOptions): LinkSocket {
+  #socket(options: LinkPoolOptions): LinkSocket | Promise<LinkSocket> {
     if (this.dead) throw connectionClosed();
-    const socket = options.connect();
+    if (this.endpoint || !options.endpoint) return this.#connect(options, this.endpoint);
+    const ep = options.endpoint();
+    if (!(ep instanceof Promise)) return this.#connect(options, this.endpoint = ep);
+    return ep.then((chosen) => {
+      if (this.dead) throw connectionClosed();
+      return this.#connect(options, this.endpoint = chosen);
+    });
+  }
+
+  #connect(options: LinkPoolOptions, ep: Endpoint | undefined): LinkSocket {
+    const socket = options.connect(ep);
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
     if (!this.#opened) {
@@ -258,12 +273,16 @@ export interface LinkPoolOptions {
   deadlineError(): IrisqlError;
   /** For the other statements on the connection given up (those never sent go to another link). */
   abandonedError(): IrisqlError;
-  /** Ask the server to stop a statement (best effort, on a connection of its own). */
-  cancel(state: { pid: number | null; secret: number | null }): void;
+  /** Ask the server at `ep` to stop a statement (best effort, on a connection of its own). */
+  cancel(state: { pid: number | null; secret: number | null }, ep: Endpoint | undefined): void;
   /** A postgres.js client with max 1, given the driver's `onclose` and `socket` options. */
-  open(hooks: { onclose: () => void; socket: () => LinkSocket }): Sql;
-  /** A new TCP connection to the server. */
-  connect(): LinkSocket;
+  open(hooks: { onclose: () => void; socket: () => LinkSocket | Promise<LinkSocket> }): Sql;
+  /** Where a new connection goes: known now, or once the hosts have been asked (multi-host URLs). */
+  endpoint?(): Endpoint | Promise<Endpoint>;
+  /** A new TCP connection to the server at `ep` (undefined without endpoint()). */
+  connect(ep: Endpoint | undefined): LinkSocket;
+  /** A link's connection was given up or lost (not retired): its host may have gone. */
+  dropped?(link: Link): void;
   timeoutError(ms: number, held: number): IrisqlError;
   cancelledError(): IrisqlError;
   endedError(): IrisqlError;
@@ -459,7 +478,7 @@ export class LinkPool {
    */
   #giveUp(link: Link, head: DriverQuery): void {
     const rest = link.pending.drain();
-    if (head.state) this.#options.cancel(head.state);
+    if (head.state) this.#options.cancel(head.state, link.endpoint);
     head.reject(this.#options.deadlineError());
     const abandoned = this.#options.abandonedError();
     for (const query of rest) if (query !== head) query.reject(abandoned);
@@ -479,6 +498,8 @@ export class LinkPool {
 
   /** The link's connection is gone: forget it, end its client, let a new one take its place. */
   drop(link: Link): void {
+    if (link.dead) return;
+    this.#options.dropped?.(link);
     this.#forget(link, 0);
   }
 

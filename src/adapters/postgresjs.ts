@@ -36,10 +36,25 @@ import {
   type Waiter,
 } from "./postgresjs-pool.ts";
 import { PARSERS } from "./types.ts";
+import {
+  type Endpoint,
+  endpointLabel,
+  HostSelector,
+  NO_HOST,
+  type ServerRole,
+  type TargetSessionAttrs,
+} from "./host-select.ts";
 
 export interface PostgresJsConfig {
+  /** The first host of the URL (what a single-host URL names). */
   host: string;
   port: number;
+  /** Every host of a multi-host URL, in order (default: host and port alone). */
+  hosts?: readonly Endpoint[];
+  /** Which of them a connection goes to (libpq's meanings; default "any"). */
+  targetSessionAttrs?: TargetSessionAttrs;
+  /** The dialect's question for a host's role (Dialect.wire.replication.role). */
+  roleSql?: string;
   database: string;
   user: string;
   password: string;
@@ -85,6 +100,7 @@ const CONNECTION_CODES = new Set([
   "CONNECTION_DESTROYED",
   "SASL_SIGNATURE_MISMATCH",
   "AUTH_TYPE_NOT_IMPLEMENTED",
+  NO_HOST,
 ]);
 
 /** SQLSTATEs that mean we could not log in or the session was killed. */
@@ -116,6 +132,8 @@ export class PostgresJsAdapter implements Adapter {
   #pool: LinkPool;
   #ctx: AdapterContext;
   #config: PostgresJsConfig;
+  /** Which host new connections go to (multi-host URLs, target_session_attrs). */
+  readonly hosts: HostSelector;
 
   constructor(config: PostgresJsConfig, ctx: AdapterContext) {
     this.#config = config;
@@ -150,7 +168,11 @@ export class PostgresJsAdapter implements Adapter {
     const timeout = config.statementTimeout;
     const margin = config.serverTimeout ? Math.max(1000, Math.round(timeout / 2)) : 0;
     const deadline = timeout > 0 ? timeout + margin : 0;
-    const where = `${config.host}:${config.port}`;
+    const hosts = config.hosts?.length ? config.hosts : [{ host: config.host, port: config.port }];
+    const attrs = config.targetSessionAttrs ?? "any";
+    const roleSql = config.roleSql ?? "SELECT false AS in_recovery, false AS read_only";
+    this.hosts = new HostSelector(hosts, attrs, (ep) => probeRole(driverOptions, ep, roleSql));
+    const where = () => endpointLabel(this.hosts.last);
     this.#pool = new LinkPool({
       max: config.max,
       pipeline: config.pipeline,
@@ -161,25 +183,32 @@ export class PostgresJsAdapter implements Adapter {
       deadlineError: () =>
         new QueryTimeoutError(
           config.serverTimeout
-            ? `No answer from the server at ${where} within ${deadline} ms (statementTimeout ${timeout} ms plus ` +
+            ? `No answer from the server at ${where()} within ${deadline} ms (statementTimeout ${timeout} ms plus ` +
               `${margin} ms for the server's own timeout to arrive); the statement's connection was closed`
             : `The statement ran longer than statementTimeout (${timeout} ms); it was cancelled and its connection closed`,
         ),
       abandonedError: () =>
         new ConnectionError(
-          `Could not use the database connection to ${where}: closed because a statement on it got no answer ` +
+          `Could not use the database connection to ${where()}: closed because a statement on it got no answer ` +
             `within ${deadline} ms [CONNECTION_DESTROYED]`,
-          { host: config.host, port: config.port, code: "CONNECTION_DESTROYED" },
+          { host: this.hosts.last.host, port: this.hosts.last.port, code: "CONNECTION_DESTROYED" },
         ),
-      cancel: (state) => sendCancel(config.host, config.port, state, config.connectTimeout),
+      cancel: (state, ep) => {
+        const to = ep ?? this.hosts.last;
+        sendCancel(to.host, to.port, state, config.connectTimeout);
+      },
       // The driver's own limit above ours: it must never park a link as "full" with a private queue.
       // deno-lint-ignore no-explicit-any
       open: (hooks) => (postgres as any)({ ...driverOptions, max: 1, max_pipeline: config.pipeline + 1, ...hooks }),
-      connect: () => {
-        const socket = net.connect({ host: config.host, port: config.port });
+      endpoint: () => this.hosts.endpoint(),
+      connect: (chosen) => {
+        const ep = chosen ?? this.hosts.last;
+        const socket = net.connect({ host: ep.host, port: ep.port });
         // The driver names host and port in its connection errors.
-        return Object.assign(socket, { host: config.host, port: config.port });
+        return Object.assign(socket, { host: ep.host, port: ep.port });
       },
+      // A lost connection may mean a failover: the next connection asks the hosts again.
+      dropped: (link) => this.hosts.invalidate(link.endpoint),
       timeoutError: (ms) => this.#poolTimeout(ms),
       cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
@@ -247,14 +276,24 @@ export class PostgresJsAdapter implements Adapter {
     error = withoutValues(error);
     scrub(error, this.#config.password);
     const e = error as { code?: string; name?: string; message?: string; severity?: string };
-    const where = `${this.#config.host}:${this.#config.port}`;
+    const at = this.hosts.last;
+    const where = endpointLabel(at);
     // Only dispose() ends the driver's clients.
     if (e?.code === "CONNECTION_ENDED") return new EngineDisposedError();
+    if (e?.code === NO_HOST) {
+      // The chooser's own text: host:port and codes only.
+      return new ConnectionError(`Could not connect: ${e.message} [${NO_HOST}]`, {
+        host: at.host,
+        port: at.port,
+        code: NO_HOST,
+        cause: error,
+      });
+    }
     if (e?.code && CONNECTION_CODES.has(e.code)) {
       const reason = REASONS[e.code] ?? e.code;
       return new ConnectionError(
         `Could not use the database connection to ${where}: ${reason} [${e.code}]`,
-        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
+        { host: at.host, port: at.port, code: e.code, cause: error },
       );
     }
     if (e?.name === "PostgresError" && e.code && e.code in CONNECTION_SQLSTATES) {
@@ -262,7 +301,7 @@ export class PostgresJsAdapter implements Adapter {
         `Could not use the database connection to ${where} as user "${this.#config.user}": ${
           CONNECTION_SQLSTATES[e.code]
         } [${e.code}] ${redact(e.message ?? "", this.#config.password)}`,
-        { host: this.#config.host, port: this.#config.port, code: e.code, cause: error },
+        { host: at.host, port: at.port, code: e.code, cause: error },
       );
     }
     if (e?.name === "PostgresError") {
@@ -301,6 +340,11 @@ export class PostgresJsAdapter implements Adapter {
 
   stats(): PoolStats {
     return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
+  }
+
+  /** The host new connections now go to ("host:port"), and how often the hosts were asked. */
+  host(): { host: string; resolutions: number } {
+    return { host: endpointLabel(this.hosts.last), resolutions: this.hosts.resolutions };
   }
 
   close(): Promise<void> {
@@ -563,6 +607,44 @@ function settled(pool: LinkPool, link: Link, query: PendingQuery): void {
   } else {
     link.pending.remove(query);
   }
+}
+
+/**
+ * Ask one host its role (multi-host URLs), on a connection of its own that is closed
+ * after. The driver's error is what the chooser sees (it keeps only the code).
+ */
+async function probeRole(driverOptions: Record<string, unknown>, ep: Endpoint, roleSql: string): Promise<ServerRole> {
+  // deno-lint-ignore no-explicit-any
+  const sql = (postgres as any)({
+    ...driverOptions,
+    host: ep.host,
+    port: ep.port,
+    max: 1,
+    prepare: false,
+    socket: () => Object.assign(net.connect({ host: ep.host, port: ep.port }), { host: ep.host, port: ep.port }),
+  });
+  // A host that takes the connection and never answers must not hold up the choice.
+  const seconds = Number(driverOptions.connect_timeout) || 10;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error("no answer"), { code: "CONNECT_TIMEOUT" })),
+      seconds * 1000,
+    );
+  });
+  try {
+    const [row] = await Promise.race([sql.unsafe(roleSql).simple(), late]);
+    return { inRecovery: truthy(row?.in_recovery), readOnly: truthy(row?.read_only) };
+  } finally {
+    clearTimeout(timer);
+    sql.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+/** A server's yes: true, 1, "t", "on", "true", "1". */
+function truthy(value: unknown): boolean {
+  if (typeof value === "string") return /^(t|true|on|1|yes)$/i.test(value);
+  return value === true || value === 1;
 }
 
 /**

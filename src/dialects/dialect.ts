@@ -42,6 +42,25 @@ export interface WireProfile {
   pipeline: number;
   /** Are session settings (TimeZone, statement_timeout) sent as startup parameters? */
   startupSettings: boolean;
+  /** What irisql asks a server about replication (multi-host URLs, read replicas). */
+  replication: ReplicationSql;
+}
+
+/**
+ * Questions about a server's place in a replicated setup, asked on connections of
+ * their own (multi-host URLs) or on the pool (replica checks).
+ */
+export interface ReplicationSql {
+  /** One row: `in_recovery` (a standby) and `read_only` (sessions read-only by default): target_session_attrs. */
+  role: string;
+  /** On the primary, one row: `position`, its current write position as text; null where the server cannot say. */
+  position: string | null;
+  /**
+   * On a replica, $1 = positions the primary had (text, comma-separated, oldest first): one row, `in_recovery` and
+   * `replayed`, how many of those positions it has replayed. null where the server cannot say
+   * (a replica is then only checked for an answer, and maxReplicaLagMs is not enforced).
+   */
+  replayed: string | null;
 }
 
 /**

@@ -27,4 +27,12 @@ export const wire: WireProfile = {
   pipeline: 100,
   // The wire server acknowledges settings without passing them to IRIS, which has no time zones.
   startupSettings: false,
+  replication: {
+    // Not verifiable here (no IRIS): iris-pgwire has no pg_is_in_recovery(), and whether a mirror
+    // member is primary is not asked through it. A member that answers counts as a read-write primary,
+    // so a multi-host iris:// URL takes the first iris-pgwire that answers.
+    role: "SELECT 0 AS in_recovery, 0 AS read_only",
+    position: null,
+    replayed: null,
+  },
 };

@@ -24,4 +24,13 @@ export const wire: WireProfile = {
   // Deeper than postgres.js's own 100: a burst of 10,000 statements ran 5-10% faster (bench/ case 4).
   pipeline: 200,
   startupSettings: true,
+  replication: {
+    // libpq asks SHOW transaction_read_only for read-write/read-only, pg_is_in_recovery() for primary/standby.
+    role: "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') = 'on' AS read_only",
+    position: "SELECT pg_current_wal_lsn()::text AS position",
+    // On a primary (a promoted replica) pg_last_wal_replay_lsn() is NULL: nothing to wait for.
+    replayed: "SELECT pg_is_in_recovery() AS in_recovery, " +
+      "(SELECT count(*)::int FROM unnest(string_to_array($1::text, ',')) AS p(position) " +
+      "WHERE NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= p.position::pg_lsn) AS replayed",
+  },
 };
