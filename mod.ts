@@ -70,10 +70,10 @@ export {
   diffSchema,
   generate,
   loadSchemaModule,
-  migrationStatus,
   MigrationChecksumError,
   MigrationError,
   MigrationLockedError,
+  migrationStatus,
   pullSchema,
   UnsafeChangeError,
 } from "./src/migrate/mod.ts";
