@@ -410,11 +410,10 @@ describe("IRIS SELECT", () => {
       return true;
     });
     assert.throws(
-      () => selectStatement(iris, docs, S, { where: { n32: { between: [1, 2] } } as never }),
+      () => selectStatement(iris, docs, S, { where: { n32: { within: [1, 2] } } as never }),
       (e: unknown) =>
         e instanceof ValidationError &&
-        e.message ===
-          `Unknown operator "between" in where on docs.n32. Operators: eq, ne, gt, gte, lt, lte, in, like, isNull`,
+        /^Unknown operator "within" in where on docs\.n32\. Operators: eq, ne, gt, gte, lt, lte, in, /.test(e.message),
     );
   });
 
