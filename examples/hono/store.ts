@@ -196,9 +196,9 @@ async function createDocsTable(engine: Engine, withEmbedding: DocsTable): Promis
   }
 }
 
-/** PostgreSQL without pgvector: `type "vector" does not exist`. */
+/** PostgreSQL without pgvector: SQLSTATE 42704 (undefined object), saying CREATE EXTENSION vector. */
 function isMissingVectorType(error: unknown): boolean {
-  return error instanceof QueryError && /\bvector\b/i.test(error.message) && /does not exist/i.test(error.message);
+  return error instanceof QueryError && error.sqlstate === "42704" && /\bvector\b/i.test(error.message);
 }
 
 function embeddingText(d: { title: string; body: string }): string {
