@@ -277,8 +277,9 @@ for (const backend of BACKENDS) {
     }
 
     it("checkfirst works when the server answers a question about a missing table with an error", async () => {
-      // iris-pgwire raises "Table ... does not exist" instead of returning no rows.
-      // A real server function does the same here; the existence query is routed to it.
+      // A server may answer a question about a missing table with an error instead of no rows (the iris-pgwire
+      // emulator does; through the real iris-pgwire irisql asks the table itself). A real server function does
+      // the same here; the existence query is routed to it.
       const fn = uniqueName("tables_or_error");
       await engine.execute(
         `CREATE FUNCTION "${fn}"(s text, t text) RETURNS TABLE(table_name text) LANGUAGE plpgsql AS $body$
