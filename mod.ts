@@ -29,11 +29,22 @@
  * @module
  */
 export { createEngine, Engine } from "./src/engine.ts";
-export type { EngineStats, HealthReport } from "./src/engine.ts";
-export type { EngineOptions, PoolOptions, QueryEvent } from "./src/config.ts";
+export type { EngineStats, HealthReport, ReadOptions } from "./src/engine.ts";
+export type { HostReport } from "./src/routing.ts";
+export type { PoolStats } from "./src/adapters/adapter.ts";
+export type { Endpoint } from "./src/adapters/host-select.ts";
+export type {
+  EngineOptions,
+  NetworkTarget,
+  PoolOptions,
+  QueryEvent,
+  ResolvedConfig,
+  Target,
+  TargetSessionAttrs,
+} from "./src/config.ts";
 export { Connection } from "./src/connection.ts";
 export { Transaction } from "./src/transaction.ts";
-export type { ExecuteOptions, QueryInput, StreamOptions } from "./src/executor.ts";
+export type { ExecuteOptions, Executor, QueryInput, StreamOptions } from "./src/executor.ts";
 export { Result } from "./src/result.ts";
 export { Session } from "./src/session.ts";
 export type { InsertManyOptions, MutationOptions, SessionOptions } from "./src/session.ts";

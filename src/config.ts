@@ -81,7 +81,17 @@ export interface EngineOptions {
   maxReplicaLagMs?: number;
 }
 
-export type Target = NetworkTarget | { kind: "pglite"; dataDir?: string };
+/**
+ * Where an engine's statements go: a server over the network
+ * ({@linkcode NetworkTarget}, `kind: "network"`) or an embedded PGlite
+ * database (`kind: "pglite"`, in memory when `dataDir` is undefined).
+ */
+export type Target = NetworkTarget | {
+  /** Embedded PGlite. */
+  kind: "pglite";
+  /** The folder PGlite keeps its files in; undefined for `pglite://memory`. */
+  dataDir?: string;
+};
 
 /**
  * Where a network engine connects. The password lives in a private field
@@ -90,14 +100,20 @@ export type Target = NetworkTarget | { kind: "pglite"; dataDir?: string };
  * reads it with passwordOf() when it makes the adapter.
  */
 export class NetworkTarget {
+  /** Always "network": tells a NetworkTarget from a PGlite target. */
   readonly kind = "network" as const;
+  /** The first host of the URL. */
   readonly host: string;
+  /** The first host's port. */
   readonly port: number;
+  /** The database (on IRIS: the namespace). */
   readonly database: string;
+  /** The user name connections log in as. */
   readonly user: string;
   readonly #hosts: readonly Endpoint[];
   readonly #password: string;
 
+  /** Made by `createEngine()` from the URL; the password goes into a private field and stays there. */
   constructor(
     host: string,
     port: number,
@@ -119,33 +135,56 @@ export class NetworkTarget {
     return this.#hosts;
   }
 
+  /** @internal The password, for the adapter that opens connections (see the class comment). */
   static passwordOf(target: NetworkTarget): string {
     return target.#password;
   }
 }
 
-/** The password of a network target (see NetworkTarget). */
+/** @internal The password of a network target (see NetworkTarget). */
 export function passwordOf(target: NetworkTarget): string {
   return NetworkTarget.passwordOf(target);
 }
 
+/**
+ * An engine's settings (`engine.config`), read from its URL and options with
+ * every default filled in. It holds no password: the network target keeps it
+ * where no property walk reaches it. See {@linkcode EngineOptions} for what
+ * each setting means.
+ */
 export interface ResolvedConfig {
+  /** The dialect the URL's scheme chose. */
   dialect: Dialect;
+  /** Where statements go: a network server or embedded PGlite. */
   target: Target;
   /** The URL with the password replaced by ***. */
   redactedUrl: string;
+  /** Pool settings, defaults filled in. */
   pool: Required<PoolOptions>;
+  /** Named prepared statements are used. */
   prepare: boolean;
+  /** ms a statement may run; 0 = no limit. */
   statementTimeout: number;
+  /** Schema for tables without one. */
   schema: string;
+  /** TLS setting for network connections. */
   ssl: boolean | "require" | "prefer";
+  /** The application_name the server shows for the connections. */
   applicationName: string;
+  /** Called after every statement, if set. */
   onQuery?: (event: QueryEvent) => void;
   /** undefined: nobody said, and irisql cannot tell (see EngineOptions.transactions). */
   transactions: TransactionMode | undefined;
+  /** Which host of a multi-host URL connections go to. */
   targetSessionAttrs: TargetSessionAttrs;
   /** Read replicas, each with its URL as shown (password as ***). */
-  replicas: readonly { target: NetworkTarget; url: string }[];
+  replicas: readonly {
+    /** Where the replica is. */
+    target: NetworkTarget;
+    /** Its URL, password as ***. */
+    url: string;
+  }[];
+  /** ms a replica may lag before it leaves the rotation. */
   maxReplicaLagMs: number;
 }
 

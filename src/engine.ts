@@ -144,12 +144,15 @@ export class Engine extends Executor {
     return super.stream<R>(query, params, options);
   }
 
-  /** Throws EngineDisposedError once `dispose()` was called. */
+  /** @internal Throws EngineDisposedError once `dispose()` was called. */
   protected override guard(): void {
     if (this.#disposed) throw closedError("engine");
   }
 
-  /** Refuses transaction and session-state statements (BEGIN, SET...) on the pool: use begin(), session() or connect(). */
+  /**
+   * @internal Refuses transaction and session-state statements (BEGIN, SET...) on the pool: use begin(), session()
+   * or connect().
+   */
   protected override admit(text: string): void {
     refuseControl(text, "pool");
   }

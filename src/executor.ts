@@ -11,40 +11,59 @@ import { EngineDisposedError, SessionClosedError, ValidationError } from "./erro
 import { Result, type Row } from "./result.ts";
 import { type Compilable, compile, type CompiledQuery, compileInto } from "./sql.ts";
 
+/**
+ * A statement as `execute()` and `stream()` take it: a plain string (sent as
+ * written, with no parameters), a {@linkcode text} query with `:name`
+ * placeholders, or a {@linkcode sql} tagged template. Values are always bound,
+ * never spliced into the SQL.
+ */
 export type QueryInput = string | Compilable | CompiledQuery;
 
+/** Options of `execute()`. */
 export interface ExecuteOptions {
+  /** Cancels the statement: the call rejects with QueryCancelledError (PostgreSQL also stops it; iris-pgwire cannot). */
   signal?: AbortSignal;
 }
 
+/** Options of `stream()`. */
 export interface StreamOptions {
   /** Rows per batch (default 500). */
   batchSize?: number;
+  /** Cancels the stream: the loop throws QueryCancelledError. */
   signal?: AbortSignal;
 }
 
-/** Shared by everything one engine creates. */
+/** @internal Shared by everything one engine creates. */
 export interface EngineContext {
   readonly dialect: Dialect;
   readonly config: ResolvedConfig;
   readonly counters: { queries: number; errors: number };
 }
 
+/**
+ * What {@linkcode Engine}, {@linkcode Connection} and {@linkcode Transaction}
+ * have in common: `execute()` to run one statement, `stream()` to read a large
+ * result in batches, and the engine's `dialect`. You never make one yourself.
+ */
 export class Executor {
+  /** @internal */
   protected readonly ctx: EngineContext;
+  /** @internal */
   protected readonly runner: Runner;
 
+  /** @internal */
   constructor(ctx: EngineContext, runner: Runner) {
     this.ctx = ctx;
     this.runner = runner;
   }
 
-  /** Throws SessionClosedError once this object may no longer be used. */
+  /** @internal Throws SessionClosedError once this object may no longer be used. */
   protected guard(): void {}
 
-  /** Throws ValidationError for a raw statement this runner must not carry (see refuseControl). */
+  /** @internal Throws ValidationError for a raw statement this runner must not carry (see refuseControl). */
   protected admit(_text: string): void {}
 
+  /** The SQL dialect statements are compiled for (`dialect.name` is "iris" or "postgres"). */
   get dialect(): Dialect {
     return this.ctx.dialect;
   }

@@ -23,7 +23,9 @@ import { type EngineContext, Executor } from "./executor.ts";
 import { refuseControl } from "./control-statements.ts";
 
 /** One host in stats() and health(). */
+/** One host in `engine.stats().hosts` and `engine.health().hosts`: a snapshot, with no secrets. */
 export interface HostReport {
+  /** "primary" for the host writes go to, "replica" for a read replica. */
   role: "primary" | "replica";
   /** "host:port" (the primary: the host its connections now go to). */
   host: string;
@@ -37,6 +39,7 @@ export interface HostReport {
   reads?: number;
   /** Primary with a multi-host URL: how often the hosts were asked which is which. */
   resolutions?: number;
+  /** The host's own connection pool. */
   pool: PoolStats;
   /** Why it is out (no secrets). */
   error?: string;

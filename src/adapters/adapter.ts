@@ -91,6 +91,7 @@ export interface ReservedConnection extends Runner {
   release(broken?: boolean, resetSql?: string | null): Promise<void>;
 }
 
+/** A connection pool's counters at one moment (see `engine.stats()`). */
 export interface PoolStats {
   /** Largest number of connections. */
   max: number;

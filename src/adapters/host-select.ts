@@ -7,7 +7,10 @@
  * finds the promoted server. A single host with "any" asks nothing.
  */
 
-/** libpq's target_session_attrs. */
+/**
+ * Which host of a multi-host URL connections go to, with libpq's meaning of
+ * target_session_attrs (see `EngineOptions.targetSessionAttrs`).
+ */
 export type TargetSessionAttrs = "any" | "read-write" | "read-only" | "primary" | "standby" | "prefer-standby";
 
 export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = [
@@ -19,8 +22,11 @@ export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = [
   "prefer-standby",
 ];
 
+/** One host of a URL: where a connection may go. */
 export interface Endpoint {
+  /** Host name or address. */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
 }
 
