@@ -72,7 +72,7 @@ export type {
 } from "./src/schema.ts";
 export type { FindOptions } from "./src/statements/select.ts";
 export type { NearestOptions } from "./src/statements/nearest.ts";
-export type { Operators, Where } from "./src/statements/where.ts";
+export type { ColumnConditions, Operators, Where } from "./src/statements/where.ts";
 export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
 export type { ReferencedTable } from "./src/values/column-spec.ts";
 export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";

@@ -38,7 +38,7 @@ export class Connection extends Executor {
     this.#conn = conn;
   }
 
-  /** Throws SessionClosedError once the connection was released. */
+  /** @internal Throws SessionClosedError once the connection was released. */
   protected override guard(): void {
     if (this.#released) throw closedError("connection");
   }

@@ -14,6 +14,7 @@ import type { VectorExtensionCheck } from "./dialects/dialect.ts";
 
 export type { ColumnInfoRow, IndexInfo, TableInfo } from "./dialects/introspection.ts";
 
+/** Options of `engine.createAll()` and `engine.dropAll()`. */
 export interface CreateOptions {
   /** Skip tables (and indexes) that already exist instead of failing. */
   checkfirst?: boolean;

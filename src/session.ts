@@ -41,6 +41,11 @@ import { checkOptions } from "./statements/inputs.ts";
 import { Transaction, unavailable } from "./transaction.ts";
 import type { CompiledQuery } from "./sql.ts";
 
+/**
+ * Options of `engine.session()`: the transaction's isolation level and
+ * read-only flag. With an isolation level, the transaction starts at the
+ * session's first statement of any kind (reads included).
+ */
 export interface SessionOptions extends BeginOptions {}
 
 /** update() and delete() options. */
@@ -55,12 +60,13 @@ export interface MutationOptions {
 /** Keys per statement when IRIS's update/delete with returning restricts to the keys it read. */
 const KEYS_PER_STATEMENT = 500;
 
+/** Options of `session.insertMany()`. */
 export interface InsertManyOptions {
   /** Rows per multi-row INSERT on PostgreSQL (capped by the 65,535-parameter limit). Default 1000. */
   chunkSize?: number;
 }
 
-/** What a session needs from its engine, and nothing more. */
+/** @internal What a session needs from its engine, and nothing more. */
 export interface SessionHost {
   readonly ctx: EngineContext;
   /** The engine's pool. */
@@ -74,6 +80,35 @@ export interface SessionHost {
   reserve(): Promise<ReservedConnection>;
 }
 
+/**
+ * A unit of work with typed CRUD (`insert`, `insertMany`, `get`, `find`,
+ * `update`, `delete`, `upsert`), vector search (`nearest`) and raw SQL
+ * (`execute`, `stream`), over one connection. Get one from
+ * `engine.session()`. Its transaction starts at the first write; reads before
+ * that run on the pool and cost no BEGIN/COMMIT. `engine.session(fn)`
+ * commits when `fn` returns and rolls back when it throws; a session you hold
+ * yourself is committed with `commit()`, and `close()` (or `await using`)
+ * rolls back whatever was not committed. After `close()`, every call throws
+ * SessionClosedError.
+ *
+ * @example A session held by hand
+ * ```ts
+ * import { col, createEngine, table } from "irisql";
+ *
+ * const notes = table("notes", { id: col.bigint().primaryKey().generated(), body: col.text().notNull() });
+ * await using engine = createEngine("pglite://memory");
+ * await engine.createAll([notes]);
+ * {
+ *   await using s = engine.session();
+ *   const note = await s.insert(notes, { body: "draft" });
+ *   await s.update(notes, { id: note.id }, { body: "final" });
+ *   await s.commit();
+ *   await s.insert(notes, { body: "never committed" });
+ * } // closed here: the second insert is rolled back
+ * const all = await engine.session((s) => s.find(notes, { orderBy: { id: "asc" } }));
+ * console.log(all); // [ { id: 1, body: "final" } ]
+ * ```
+ */
 export class Session {
   readonly #host: SessionHost;
   readonly #ctx: EngineContext;
@@ -90,6 +125,7 @@ export class Session {
     this.#options = options;
   }
 
+  /** True once `close()` was called: every further call throws SessionClosedError. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -227,12 +263,14 @@ export class Session {
     values: Partial<InferInsert<T>>,
     options?: { returning?: false },
   ): Promise<{ count: number | null }>;
+  /** Update rows matching `where` and return them as stored after the update, with their count. */
   update<T extends AnyTable>(
     table: T,
     where: Where<T>,
     values: Partial<InferInsert<T>>,
     options: { returning: true },
   ): Promise<{ count: number; rows: InferRow<T>[] }>;
+  /** Update rows matching `where`; `rows` is there when `options.returning` is true. */
   update<T extends AnyTable>(
     table: T,
     where: Where<T>,
@@ -267,11 +305,13 @@ export class Session {
     where: Where<T>,
     options?: { returning?: false },
   ): Promise<{ count: number | null }>;
+  /** Delete rows matching `where` and return them as they were, with their count. */
   delete<T extends AnyTable>(
     table: T,
     where: Where<T>,
     options: { returning: true },
   ): Promise<{ count: number; rows: InferRow<T>[] }>;
+  /** Delete rows matching `where`; `rows` is there when `options.returning` is true. */
   delete<T extends AnyTable>(
     table: T,
     where: Where<T>,
@@ -379,7 +419,30 @@ export class Session {
   /**
    * The k rows whose `column` is closest to `query`, best first, each with a
    * `score`: cosine similarity ("cosine") or inner product ("dot"), higher is
-   * closer; Euclidean distance ("l2"), lower is closer.
+   * closer; Euclidean distance ("l2"), lower is closer. `where` filters before
+   * the k are chosen; `columns` picks the columns returned.
+   *
+   * @example The two documents closest to a query vector
+   * ```ts
+   * import { col, createEngine, table } from "irisql";
+   *
+   * const docs = table("docs", {
+   *   id: col.bigint().primaryKey().generated(),
+   *   title: col.varchar(200).notNull(),
+   *   embedding: col.vector(3),
+   * });
+   * await using engine = createEngine("pglite://memory");
+   * await engine.createAll([docs]);
+   * const hits = await engine.session(async (s) => {
+   *   await s.insertMany(docs, [
+   *     { title: "a", embedding: [1, 0, 0] },
+   *     { title: "b", embedding: [0.9, 0.1, 0] },
+   *     { title: "c", embedding: [0, 0, 1] },
+   *   ]);
+   *   return s.nearest(docs, "embedding", [1, 0, 0], { k: 2, metric: "cosine", columns: ["title"] });
+   * });
+   * console.log(hits.map((h) => h.title)); // [ "a", "b" ]
+   * ```
    */
   async nearest<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>>(
     table: T,
@@ -467,6 +530,7 @@ export class Session {
     }
   }
 
+  /** `close()`, for `await using s = engine.session()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -60,9 +60,37 @@ function isServerFailure(error: unknown): boolean {
     error instanceof TransactionRolledBackError;
 }
 
+/**
+ * One database transaction, on one connection: what `engine.begin()` and
+ * `connection.begin()` hand to their function. Run statements with
+ * `execute()` and `stream()`; nest a unit of work with `savepoint()`. It
+ * commits when the function returns and rolls back when it throws; a
+ * transaction in which a statement failed is never committed (commit throws
+ * TransactionRolledBackError instead). Once finished, every call throws
+ * SessionClosedError.
+ *
+ * @example A transfer with a nested savepoint
+ * ```ts
+ * import { createEngine, sql } from "irisql";
+ *
+ * await using engine = createEngine("pglite://memory");
+ * await engine.execute("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)");
+ * await engine.execute("INSERT INTO accounts VALUES (1, 100), (2, 0)");
+ * await engine.begin(async (tx) => {
+ *   await tx.execute(sql`UPDATE accounts SET balance = balance - ${30} WHERE id = ${1}`);
+ *   await tx.execute(sql`UPDATE accounts SET balance = balance + ${30} WHERE id = ${2}`);
+ *   await tx.savepoint(async (sp) => {
+ *     await sp.execute(sql`UPDATE accounts SET balance = 0 WHERE id = ${1}`);
+ *     throw new Error("changed my mind"); // undoes only what the savepoint did
+ *   }).catch(() => {});
+ * });
+ * console.log((await engine.execute("SELECT balance FROM accounts ORDER BY id")).rows); // [ { balance: 70 }, { balance: 30 } ]
+ * ```
+ */
 export class Transaction extends Executor {
   #done = false;
   #savepoints = 0;
+  /** @internal The connection the transaction holds. */
   protected readonly conn: ReservedConnection;
   /** Savepoints whose function runs, outermost first. */
   #open: Frame[] = [];
@@ -76,6 +104,7 @@ export class Transaction extends Executor {
   /** Statements sent in autocommit mode: what a rollback() could not undo. */
   #committed = 0;
 
+  /** @internal Made by `begin()`; users never construct one. */
   constructor(ctx: EngineContext, conn: ReservedConnection, options?: { autocommit?: boolean }) {
     super(ctx, conn);
     this.conn = conn;
@@ -87,10 +116,12 @@ export class Transaction extends Executor {
     return this.#committed;
   }
 
+  /** @internal Throws SessionClosedError once committed or rolled back. */
   protected override guard(): void {
     if (this.#done) throw closedError("transaction");
   }
 
+  /** @internal Refuses BEGIN, COMMIT, ROLLBACK and SAVEPOINT as raw text: use savepoint() and the function's return. */
   protected override admit(text: string): void {
     refuseControl(text, "transaction");
   }
@@ -113,6 +144,11 @@ export class Transaction extends Executor {
     return this.#track(super.run<R>(text, params, options));
   }
 
+  /**
+   * Rows in batches, inside this transaction (see `Executor.stream`). It waits while a
+   * savepoint's function runs elsewhere; a failure counts as a failed statement of the
+   * transaction.
+   */
   override async *stream<R = Row>(query: QueryInput, params?: unknown, options?: StreamOptions): AsyncGenerator<R[]> {
     await this.#whenFree();
     const depth = this.#open.length;

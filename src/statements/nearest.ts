@@ -7,10 +7,13 @@ import { checkOptions, selectList, wholeNumber } from "./inputs.ts";
 import { Params, type Statement } from "./params.ts";
 import { walkWhere, type Where } from "./where.ts";
 
+/** Options of `session.nearest()`; C, the names in `columns`, narrows the rows it returns. */
 export interface NearestOptions<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>> {
   /** How many rows (default 10). */
   k?: number;
+  /** How closeness is measured and scored: "cosine" (default), "dot" or "l2". */
   metric?: VectorMetric;
+  /** Only rows matching this are candidates (the filter applies before the k are chosen). */
   where?: Where<T>;
   /** The columns to read besides `score` (a non-empty list); leave out for every column. */
   columns?: readonly C[];

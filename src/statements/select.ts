@@ -9,9 +9,13 @@ import { walkWhere, type Where } from "./where.ts";
 
 /** find() options; C, the names in `columns`, narrows the rows find() returns (see Selected). */
 export interface FindOptions<T extends AnyTable, C extends ColumnName<T> = ColumnName<T>> {
+  /** Only rows matching this (leave out for every row). */
   where?: Where<T>;
+  /** Sort by these columns, in the order the keys are written. */
   orderBy?: { [K in keyof InferRow<T>]?: "asc" | "desc" };
+  /** At most this many rows (a whole number >= 0). */
   limit?: number;
+  /** Skip this many rows first (a whole number >= 0); use with `orderBy` for stable pages. */
   offset?: number;
   /** The columns to read (a non-empty list); leave out for every column. */
   columns?: readonly C[];

@@ -11,13 +11,24 @@ import { type AnyTable, type ColumnSpec, describeValue, type InferRow } from "..
 import { quoteIdent } from "../sql.ts";
 import { columnsOf, isPlainObject, type TableColumn, type TableColumns } from "./inputs.ts";
 
+/**
+ * The conditions one column may carry in a `where`: `{ price: { gte: 10, lt: 20 } }`.
+ * Several operators on one column must all hold. Values are always bound.
+ */
 export interface Operators<T> {
+  /** Equal to the value; `null` means IS NULL. */
   eq?: T | null;
+  /** Not equal to the value (a NULL column value never matches); `null` means IS NOT NULL. */
   ne?: T | null;
+  /** Greater than the value. */
   gt?: T;
+  /** Greater than or equal to the value. */
   gte?: T;
+  /** Less than the value. */
   lt?: T;
+  /** Less than or equal to the value. */
   lte?: T;
+  /** One of the values; `in: []` matches no row. */
   in?: readonly T[];
   /**
    * Not one of the values. Like SQL's NOT IN, a NULL column value never matches; so
@@ -30,10 +41,15 @@ export interface Operators<T> {
   like?: [T] extends [string] ? string : never;
   /** `like`, ignoring case, on every dialect (ILIKE on PostgreSQL, LOWER() on both sides on IRIS). */
   ilike?: [T] extends [string] ? string : never;
+  /** `true`: the value is NULL; `false`: it is not. */
   isNull?: boolean;
 }
 
-type ColumnConditions<R> = { [K in keyof R]?: R[K] | Operators<NonNullable<R[K]>> };
+/**
+ * The per-column part of a {@linkcode Where}: each column of row type R maps to
+ * a value (equality; `null` for IS NULL) or to {@linkcode Operators}.
+ */
+export type ColumnConditions<R> = { [K in keyof R]?: R[K] | Operators<NonNullable<R[K]>> };
 
 /**
  * `{ col: value }`, `{ col: { gt: 1 } }`, `{ or: [...] }`, `{ and: [...] }`.
