@@ -11,16 +11,21 @@ import type { UpsertTarget } from "../statements/upsert.ts";
 import type { IntrospectionRows, TableInfo } from "./introspection.ts";
 import type { AlterSpelling } from "./alter.ts";
 
+/** A dialect's name: "iris" for InterSystems IRIS, "postgres" for PostgreSQL and PGlite. */
 export type DialectName = "iris" | "postgres";
 
+/** A transaction isolation level, as SQL names it. */
 export type IsolationLevel =
   | "read uncommitted"
   | "read committed"
   | "repeatable read"
   | "serializable";
 
+/** Options of `begin()` and `engine.session()`: how the transaction starts. */
 export interface BeginOptions {
+  /** The isolation level (default: the server's own). */
   isolationLevel?: IsolationLevel;
+  /** Start a read-only transaction: the server refuses writes in it. */
   readOnly?: boolean;
 }
 
@@ -108,18 +113,28 @@ export interface InsertManyPlan {
   pipelineGroup: number | undefined;
 }
 
+/**
+ * How one server family spells SQL and what it can do (`engine.dialect`). Its
+ * `name` says which family an engine talks to; the rest is used by irisql
+ * itself and is not part of the API.
+ */
 export interface Dialect extends CompileTarget {
+  /** "iris" or "postgres" (PGlite speaks "postgres"). */
   readonly name: DialectName;
+  /** The schema for tables that name none: "SQLUser" on IRIS, "public" on PostgreSQL. */
   readonly defaultSchema: string;
+  /** @internal Network adapter defaults and server abilities. */
   readonly wire: WireProfile;
-  /** The URL schemes that choose this dialect (see registry.ts). */
+  /** @internal The URL schemes that choose this dialect (see registry.ts). */
   readonly schemes: Readonly<Record<string, SchemeTarget>>;
+  /** @internal What a network URL may leave out. */
   readonly connectionDefaults: ConnectionDefaults;
   /**
    * The transaction modes its servers can run in, and the one assumed when the user names
    * none; undefined where irisql cannot tell, so transactions are refused until the user says.
    */
   readonly transactionModes: readonly TransactionMode[];
+  /** The transaction mode assumed when the user names none (see `transactionModes`). */
   readonly defaultTransactions: TransactionMode | undefined;
 
   /** Quote one identifier. */
@@ -127,81 +142,88 @@ export interface Dialect extends CompileTarget {
   /** A table reference, schema-qualified unless it is the default schema. */
   tableRef(name: string, schema: string): string;
 
+  /** @internal BEGIN with the options' isolation level and access mode. */
   beginSql(options?: BeginOptions): string;
+  /** @internal COMMIT. */
   commitSql(): string;
+  /** @internal ROLLBACK. */
   rollbackSql(): string;
+  /** @internal SAVEPOINT name. */
   savepointSql(name: string): string;
+  /** @internal ROLLBACK TO SAVEPOINT name. */
   rollbackToSavepointSql(name: string): string;
-  /** null where the server has no RELEASE SAVEPOINT (IRIS). */
+  /** @internal null where the server has no RELEASE SAVEPOINT (IRIS). */
   releaseSavepointSql(name: string): string | null;
   /**
-   * Undo what raw statements may have left on a connection (SET, temporary tables,
+   * @internal Undo what raw statements may have left on a connection (SET, temporary tables,
    * LISTEN, advisory locks...) before it serves someone else, keeping its prepared
    * statements. null where statements leave no such state on the connection.
    */
   readonly sessionResetSql: string | null;
 
-  /** Rows affected by a DML command, or null where the server cannot say. */
+  /** @internal Rows affected by a DML command, or null where the server cannot say. */
   rowCount(command: string, count: number | null): number | null;
 
-  /** Classify a server error. */
+  /** @internal Classify a server error. */
   mapError(info: ServerErrorInfo, sql: string): IrisqlError;
 
   // --- DDL -----------------------------------------------------------------
-  /** The column's type as the server spells it. */
+  /** @internal The column's type as the server spells it. */
   columnType(spec: ColumnSpec): string;
+  /** @internal CREATE TABLE for a table definition. */
   createTableSql(table: AnyTable, schema: string, ifNotExists: boolean): string;
+  /** @internal DROP TABLE for a table definition. */
   dropTableSql(table: AnyTable, schema: string, ifExists: boolean): string;
-  /** CREATE INDEX; throws UnsupportedFeatureError where the server cannot (L2 HNSW on IRIS). */
+  /** @internal CREATE INDEX; throws UnsupportedFeatureError where the server cannot (L2 HNSW on IRIS). */
   createIndexSql(index: IndexSpec, table: AnyTable, schema: string): string;
-  /** Query whose rows are non-empty when the table exists; an error meaning "no such table" is a no. */
+  /** @internal Query whose rows are non-empty when the table exists; an error meaning "no such table" is a no. */
   hasTableSql(schema: string, name: string): CompiledQuery;
-  /** Query whose rows are non-empty when the index exists; undefined where the server cannot be asked. */
+  /** @internal Query whose rows are non-empty when the index exists; undefined where the server cannot be asked. */
   hasIndexSql(schema: string, table: string, index: string): CompiledQuery | undefined;
-  /** Does this error say that CREATE found the table or index already there? */
+  /** @internal Does this error say that CREATE found the table or index already there? */
   alreadyExists(error: unknown): boolean;
-  /** INFORMATION_SCHEMA (or, on PostgreSQL, pg_indexes) queries behind introspect(). */
+  /** @internal INFORMATION_SCHEMA (or, on PostgreSQL, pg_indexes) queries behind introspect(). */
   introspectionSql(schema: string): IntrospectionSql;
-  /** The tables of `schema` from the rows of introspectionSql's queries. */
+  /** @internal The tables of `schema` from the rows of introspectionSql's queries. */
   readIntrospection(schema: string, rows: IntrospectionRows): TableInfo[];
-  /** What migrations need: ALTER spellings, column types read back, DDL transactions, the lock (alter.ts). */
+  /** @internal What migrations need: ALTER spellings, column types read back, DDL transactions, the lock (alter.ts). */
   readonly alter: AlterSpelling;
 
   // --- values and statements -------------------------------------------------
   /**
-   * A statement as it goes to the server: values the server would change on the way are
+   * @internal A statement as it goes to the server: values the server would change on the way are
    * refused (ValidationError, nothing sent), others may be put in the form it keeps, and the
    * text may change; undefined where every statement goes as it is (no cost on the common path).
    */
   readonly outbound: ((statement: Outbound) => Outbound) | undefined;
-  /** A normalised column value as the driver should send it (IRIS booleans are 1/0...). */
+  /** @internal A normalised column value as the driver should send it (IRIS booleans are 1/0...). */
   encode(spec: ColumnSpec, value: unknown): unknown;
-  /** SQL for a bound column value: `$3`, or `TO_VECTOR($3, double)` on IRIS. */
+  /** @internal SQL for a bound column value: `$3`, or `TO_VECTOR($3, double)` on IRIS. */
   valueSql(spec: ColumnSpec, placeholder: string): string;
   /**
-   * A column value in the form this server sent it, brought to a form codec's
+   * @internal A column value in the form this server sent it, brought to a form codec's
    * decode() reads (IRIS: day counts for dates, 1/0 for booleans...).
    */
   decodeValue(spec: ColumnSpec, raw: unknown): unknown;
-  /** INSERT ... RETURNING exists (PostgreSQL); IRIS re-reads the row instead. */
+  /** @internal INSERT ... RETURNING exists (PostgreSQL); IRIS re-reads the row instead. */
   readonly supportsReturning: boolean;
-  /** Multi-row VALUES exists (PostgreSQL); IRIS sends one INSERT per row. */
+  /** @internal Multi-row VALUES exists (PostgreSQL); IRIS sends one INSERT per row. */
   readonly supportsMultiRowInsert: boolean;
-  /** SQL that reads the identity generated by the last INSERT on this connection. */
+  /** @internal SQL that reads the identity generated by the last INSERT on this connection. */
   lastIdentitySql(): string;
-  /** The statements that insert one checked row (normalizeRow) and give it back as stored. */
+  /** @internal The statements that insert one checked row (normalizeRow) and give it back as stored. */
   insertOne(table: AnyTable, schema: string, row: Map<string, unknown>): InsertPlan;
   /**
-   * The statements that insert one checked row or update the row whose unique key
+   * @internal The statements that insert one checked row or update the row whose unique key
    * `target.conflict` holds the same values, and give it back as stored; throws
    * UnsupportedFeatureError where the server cannot make it mean the same.
    */
   upsertOne(table: AnyTable, schema: string, row: Map<string, unknown>, target: UpsertTarget): InsertPlan;
-  /** Check every row, then plan their INSERTs (`chunkSize` rows per multi-row INSERT where there is one). */
+  /** @internal Check every row, then plan their INSERTs (`chunkSize` rows per multi-row INSERT where there is one). */
   insertMany(table: AnyTable, schema: string, rows: readonly unknown[], chunkSize: number): InsertManyPlan;
-  /** `column` matches the LIKE pattern at `placeholder`, ignoring case (where's `ilike`). */
+  /** @internal `column` matches the LIKE pattern at `placeholder`, ignoring case (where's `ilike`). */
   ilikeSql(columnSql: string, placeholder: string): string;
-  /** Row limiting: `TOP n` after SELECT and/or a tail clause. */
+  /** @internal Row limiting: `TOP n` after SELECT and/or a tail clause. */
   limitSql(limit: number | undefined, offset: number | undefined, param: ParamFn): {
     top: string;
     tail: string;
@@ -209,13 +231,13 @@ export interface Dialect extends CompileTarget {
 
   // --- vectors ---------------------------------------------------------------
   /**
-   * Where vector columns need an extension installed first (pgvector on PostgreSQL and
+   * @internal Where vector columns need an extension installed first (pgvector on PostgreSQL and
    * PGlite); undefined where vectors are built in (IRIS). createAll() checks it before
    * creating anything, so a missing extension leaves no half-made schema behind.
    */
   readonly vectorExtension?: VectorExtensionCheck;
   /**
-   * An expression scoring `column` against a query vector: higher is closer
+   * @internal An expression scoring `column` against a query vector: higher is closer
    * for "cosine" (similarity) and "dot" (inner product), lower is closer for
    * "l2" (Euclidean distance).
    */
@@ -226,7 +248,7 @@ export interface Dialect extends CompileTarget {
     query: readonly number[],
     param: ParamFn,
   ): string;
-  /** ORDER BY text (with direction), best first, in the form an HNSW index serves. */
+  /** @internal ORDER BY text (with direction), best first, in the form an HNSW index serves. */
   vectorOrderSql(
     columnSql: string,
     spec: ColumnSpec,

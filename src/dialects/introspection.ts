@@ -4,27 +4,45 @@
  * Each dialect adds its own column types and indexes.
  */
 
+/** One column of a table, as `engine.introspect()` read it from the server. */
 export interface ColumnInfoRow {
+  /** The column's name as the server reports it. */
   name: string;
+  /** The column's type as the server names it (such as "integer", "character varying", "vector"). */
   dataType: string;
+  /** The column accepts NULL. */
   nullable: boolean;
+  /** Longest string the column holds; null for types without a length. */
   maxLength: number | null;
+  /** Numeric precision; null for non-numeric types. */
   precision: number | null;
+  /** Numeric scale; null for non-numeric types. */
   scale: number | null;
+  /** The default as SQL text, or null when there is none. */
   default: string | null;
 }
 
+/** One index of a table, as `engine.introspect()` read it. */
 export interface IndexInfo {
+  /** The index's name. */
   name: string;
+  /** The columns it covers, in index order. */
   columns: string[];
+  /** It is a unique index. */
   unique: boolean;
 }
 
+/** One table, as `engine.introspect()` read it. */
 export interface TableInfo {
+  /** The schema the table is in. */
   schema: string;
+  /** The table's name as the server reports it. */
   name: string;
+  /** Its columns, in table order. */
   columns: ColumnInfoRow[];
+  /** The primary key's columns, in key order (empty when there is none). */
   primaryKey: string[];
+  /** Its indexes. */
   indexes: IndexInfo[];
 }
 
