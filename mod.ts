@@ -89,10 +89,12 @@ export {
   UnsafeChangeError,
 } from "./src/migrate/mod.ts";
 export type {
+  DiffOptions,
   GenerateOptions,
   GenerateResult,
   MigrateOptions,
   MigrateResult,
+  MigrationHost,
   MigrationState,
   MigrationStatus,
   PendingMigration,

@@ -17,6 +17,7 @@ import type { ColumnInfoRow, TableInfo } from "../dialects/introspection.ts";
 import { type AnyTable, type ColumnSpec, sortByDependencies } from "../schema.ts";
 import { UnsafeChangeError } from "./errors.ts";
 
+/** Options of {@linkcode diffSchema} (and of `generate()`). */
 export interface DiffOptions {
   /** Write DROP TABLE / DROP COLUMN for what the module no longer has (they delete data). */
   allowDrop?: boolean;
@@ -24,7 +25,9 @@ export interface DiffOptions {
   ignoreTables?: readonly string[];
 }
 
+/** What {@linkcode diffSchema} found: the DDL that makes the database match the tables. */
 export interface SchemaDiff {
+  /** DDL statements, without trailing semicolons, in the order they must run (empty: nothing to do). */
   statements: string[];
   /** What was not compared or may fail on existing rows; generate writes these as comments. */
   warnings: string[];
@@ -60,6 +63,25 @@ function describeType(d: Dialect, t: ColumnType): string {
   return t.kind === "vector" && t.dimensions === undefined ? "vector" : d.columnType(t as ColumnSpec);
 }
 
+/**
+ * Compare table definitions with the live tables `introspect()` reported for
+ * `schema`, and return the DDL statements, spelled for dialect `d`, that bring
+ * the database to the definitions. It only computes; nothing is sent. Throws
+ * UnsafeChangeError, naming every such change, when closing the gap could lose
+ * data (see the module comment for what is compared and what is refused).
+ *
+ * @example What a new column would take
+ * ```ts
+ * import { col, createEngine, diffSchema, table } from "irisql";
+ *
+ * await using engine = createEngine("pglite://memory");
+ * await engine.createAll([table("notes", { id: col.integer().primaryKey() })]);
+ * const wanted = table("notes", { id: col.integer().primaryKey(), body: col.text() });
+ * const { tables } = await engine.introspect();
+ * console.log(diffSchema(engine.dialect, "public", [wanted], tables).statements);
+ * // [ 'ALTER TABLE "notes" ADD COLUMN "body" text' ]
+ * ```
+ */
 export function diffSchema(
   d: Dialect,
   schema: string,

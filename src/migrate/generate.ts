@@ -11,7 +11,9 @@ import { MIGRATION_NAME } from "./folder.ts";
 import { DEFAULT_HISTORY_TABLE } from "./history.ts";
 import type { MigrationHost } from "./host.ts";
 
+/** Options of {@linkcode generate}. */
 export interface GenerateOptions extends DiffOptions {
+  /** The table definitions the database should match (usually the schema module's). */
   tables: readonly AnyTable[];
   /** Where to write the migration; without it nothing is written. */
   folder?: string;
@@ -21,9 +23,11 @@ export interface GenerateOptions extends DiffOptions {
   historyTable?: string;
 }
 
+/** What {@linkcode generate} found and wrote. */
 export interface GenerateResult extends SchemaDiff {
   /** The file written, if there was anything to write and a folder. */
   file?: string;
+  /** The migration's text, warnings as comments first ("" when there is nothing to do). */
   sql: string;
 }
 
@@ -47,6 +51,14 @@ export function migrationText(dialect: string, diff: SchemaDiff): string {
   return head.join("\n") + "\n\n" + diff.statements.map((s) => s + ";").join("\n\n") + "\n";
 }
 
+/**
+ * Compare `options.tables` with the live database (introspected through the
+ * engine) and write the statements that close the gap as the folder's next
+ * migration, `<timestamp>_<name>.sql`, spelled for the engine's dialect. With
+ * no folder, or nothing to do, nothing is written; the result has the SQL all
+ * the same. The history and lock tables are never compared. Throws
+ * UnsafeChangeError as {@linkcode diffSchema} does.
+ */
 export async function generate(host: MigrationHost, options: GenerateOptions): Promise<GenerateResult> {
   const schema = host.config.schema;
   const history = options.historyTable ?? DEFAULT_HISTORY_TABLE;

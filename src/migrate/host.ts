@@ -11,13 +11,24 @@ import type { CreateOptions } from "../metadata.ts";
 import type { AnyTable } from "../schema.ts";
 import type { Transaction } from "../transaction.ts";
 
+/**
+ * What {@linkcode generate} and {@linkcode migrationStatus} need from a
+ * database: an {@linkcode Engine} is one, so pass your engine.
+ */
 export interface MigrationHost extends Executor {
+  /** The dialect statements are spelled for. */
   readonly dialect: Dialect;
+  /** The engine's settings (its schema above all). */
   readonly config: ResolvedConfig;
+  /** Run `fn` in a transaction (see `engine.begin()`). */
   begin<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
+  /** Hold one connection (see `engine.connect()`). */
   connect(): Promise<Connection>;
+  /** CREATE TABLE in foreign-key order (see `engine.createAll()`). */
   createAll(tables: readonly AnyTable[], options?: CreateOptions): Promise<void>;
+  /** Does the table exist (see `engine.hasTable()`)? */
   hasTable(name: string, schema?: string): Promise<boolean>;
+  /** The live tables of a schema (see `engine.introspect()`). */
   introspect(schema?: string): Promise<{ tables: TableInfo[] }>;
 }
 

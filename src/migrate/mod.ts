@@ -12,6 +12,7 @@ export { generate, type GenerateOptions, type GenerateResult } from "./generate.
 export { type DiffOptions, diffSchema, type SchemaDiff } from "./diff.ts";
 export { type PullOptions, pullSchema } from "./pull.ts";
 export { loadSchemaModule } from "./schema-module.ts";
+export type { MigrationHost } from "./host.ts";
 export { splitStatements } from "./split.ts";
 export { DEFAULT_HISTORY_TABLE } from "./history.ts";
 export { MigrationChecksumError, MigrationError, MigrationLockedError, UnsafeChangeError } from "./errors.ts";

@@ -10,6 +10,7 @@ import type { Dialect } from "../dialects/dialect.ts";
 import type { ColumnInfoRow, TableInfo } from "../dialects/introspection.ts";
 import { MigrationError } from "./errors.ts";
 
+/** Options of {@linkcode pullSchema}. */
 export interface PullOptions {
   /** The module specifier the file imports from (default "irisql"). */
   importFrom?: string;
@@ -87,6 +88,13 @@ function defaultCall(kind: string, raw: string | null): { call: string; note?: s
   return { call: "", note: `default ${raw} not expressed` };
 }
 
+/**
+ * Write a schema module (TypeScript source with table(), col.* and index())
+ * for introspected tables, as `irisql pull` does, so an existing database can
+ * be adopted. What the catalog does not say (foreign keys, HNSW parameters) is
+ * left out with a comment; a column whose type cannot be read throws
+ * MigrationError. Nothing is sent to the database.
+ */
 export function pullSchema(d: Dialect, tables: readonly TableInfo[], options: PullOptions = {}): string {
   const ignore = new Set((options.ignoreTables ?? []).map((s) => s.toLowerCase()));
   const used = new Set<string>();

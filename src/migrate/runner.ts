@@ -25,6 +25,7 @@ import {
 import type { MigrationHost, StatementRunner } from "./host.ts";
 import { acquireLock } from "./lock.ts";
 
+/** Options of `engine.migrate()`. */
 export interface MigrateOptions {
   /** The migration folder. */
   folder: string;
@@ -40,12 +41,17 @@ export interface MigrateOptions {
   onProgress?: (line: string) => void;
 }
 
+/** A migration not yet applied, as `engine.migrate()` reports it. */
 export interface PendingMigration {
+  /** Its file name. */
   name: string;
+  /** "sql" for a .sql file, "script" for a module with `up(engine)`. */
   kind: "sql" | "script";
+  /** A .sql file's statements, in order (empty for a script). */
   statements: string[];
 }
 
+/** What `engine.migrate()` did, or (dryRun) would do. */
 export interface MigrateResult {
   /** Migrations applied by this call (none for a dry run). */
   applied: string[];
@@ -55,10 +61,19 @@ export interface MigrateResult {
   transactional: boolean;
 }
 
+/**
+ * Where one migration stands: "applied"; "pending" (in the folder, not run);
+ * "started" or "failed" (ran in part on a server that cannot roll DDL back,
+ * and needs looking at); "changed" (applied, but its file changed since);
+ * "missing" (in the history, no longer in the folder).
+ */
 export type MigrationState = "applied" | "pending" | "started" | "failed" | "changed" | "missing";
 
+/** One migration in {@linkcode migrationStatus}'s list. */
 export interface MigrationStatus {
+  /** Its file name. */
   name: string;
+  /** Where it stands. */
   state: MigrationState;
   /** For started/failed: statements that ran, of how many, and the error. */
   detail?: string;
@@ -68,7 +83,11 @@ function historyOf(options: { table?: string; schema?: string }): HistoryTable {
   return historyTable(options.table ?? DEFAULT_HISTORY_TABLE, options.schema);
 }
 
-/** Every migration in the folder or the history, with its state. */
+/**
+ * Every migration in the folder or the history table, with its state, in name
+ * order. It only reads; `table` and `schema` name the history table as in
+ * `engine.migrate()`. Pass the engine as `host`.
+ */
 export async function migrationStatus(
   host: MigrationHost,
   options: { folder: string; table?: string; schema?: string },

@@ -12,6 +12,11 @@ function isTable(v: unknown): v is AnyTable {
     typeof t.column === "function" && typeof t.dependencies === "function";
 }
 
+/**
+ * Import the module at `path` (relative to the working directory) and return
+ * every table() definition it exports, as `irisql generate` reads a schema
+ * module. Throws MigrationError when it cannot be imported or exports no table.
+ */
 export async function loadSchemaModule(path: string): Promise<AnyTable[]> {
   let mod: Record<string, unknown>;
   try {
