@@ -33,7 +33,7 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
-/** @internal Shared by everything one engine creates. */
+/** Shared by everything one engine creates (not part of the API). */
 export interface EngineContext {
   readonly dialect: Dialect;
   readonly config: ResolvedConfig;

@@ -66,7 +66,7 @@ export interface InsertManyOptions {
   chunkSize?: number;
 }
 
-/** @internal What a session needs from its engine, and nothing more. */
+/** What a session needs from its engine, and nothing more (not part of the API). */
 export interface SessionHost {
   readonly ctx: EngineContext;
   /** The engine's pool. */

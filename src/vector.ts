@@ -68,10 +68,18 @@ export function vectorQuery(
  * query vector are checked now, before anything is sent. On IRIS, limit
  * with `SELECT TOP k`: the form an HNSW index serves.
  *
+ * @example Vector search in raw SQL, with {@linkcode nearestOrder}
  * ```ts
- * const q = await embed("tea");
- * await engine.execute(sql`SELECT id, ${similarity(docs, "embedding", q)} AS score FROM docs
+ * import { col, createEngine, nearestOrder, similarity, sql, table } from "irisql";
+ *
+ * const docs = table("docs", { id: col.integer().primaryKey(), lang: col.text(), embedding: col.vector(3) });
+ * await using engine = createEngine("pglite://memory");
+ * await engine.createAll([docs]);
+ * await engine.execute("INSERT INTO docs VALUES (1, 'en', '[1,0,0]'), (2, 'en', '[0,1,0]'), (3, 'de', '[1,0,0]')");
+ * const q = [1, 0.2, 0];
+ * const r = await engine.execute(sql`SELECT id, ${similarity(docs, "embedding", q)} AS score FROM docs
  *   WHERE lang = ${"en"} ORDER BY ${nearestOrder(docs, "embedding", q)} LIMIT 5`);
+ * console.log(r.rows.map((row) => row.id)); // [ 1, 2 ]
  * ```
  */
 export function similarity<T extends AnyTable>(
