@@ -5,10 +5,23 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type AnyTable, col, ConfigError, type Engine, index, QueryError, table, UndefinedTableError } from "../mod.ts";
+import {
+  type AnyTable,
+  col,
+  ConfigError,
+  type Engine,
+  index,
+  QueryError,
+  table,
+  UndefinedTableError,
+  UnsupportedFeatureError,
+} from "../mod.ts";
 import { createAll, dropAll, hasTable } from "../src/metadata.ts";
 import type { Executor } from "../src/executor.ts";
-import { BACKENDS, engineFor, uniqueName } from "./helpers.ts";
+import { BACKENDS, engineFor, uniqueName, withIris } from "./helpers.ts";
+
+/** postgres, pglite and the real iris-pgwire 1.7.3 over the PostgreSQL stand-in (NOT IRIS; started in before). */
+const ALL = withIris({ real: "postgres" });
 
 function throwsConfig(fn: () => unknown, message: string): void {
   assert.throws(fn, (e: unknown) => {
@@ -118,7 +131,8 @@ describe("PostgreSQL DDL", () => {
   });
 });
 
-for (const backend of BACKENDS) {
+for (const backend of ALL) {
+  const iris = backend.dialect === "iris";
   describe(`schema on ${backend.name}`, () => {
     let engine: Engine;
     before(() => {
@@ -154,15 +168,37 @@ for (const backend of BACKENDS) {
       try {
         await assert.rejects(engine.createAll([t]), (e: unknown) => {
           assert.ok(e instanceof QueryError);
-          assert.match((e as Error).message, new RegExp(`^relation "${t.name}" already exists \\[SQLSTATE 42P07\\]$`));
+          if (iris) {
+            // The stand-in's IRIS error text (SQLCODE -201), passed on by iris-pgwire.
+            assert.equal(e.sqlcode, -201);
+            assert.equal(
+              (e as Error).message,
+              `[SQLCODE: <-201>:<Table or view name not unique>] Table 'SQLUser.${t.name}' already exists`,
+            );
+          } else {
+            assert.match(
+              (e as Error).message,
+              new RegExp(`^relation "${t.name}" already exists \\[SQLSTATE 42P07\\]$`),
+            );
+          }
           return true;
         });
       } finally {
         await engine.dropAll([t]);
       }
       await assert.rejects(engine.dropAll([t]), (e: unknown) => {
-        assert.ok(e instanceof UndefinedTableError);
-        assert.match((e as Error).message, new RegExp(`^table "${t.name}" does not exist \\[SQLSTATE 42P01\\]$`));
+        assert.ok(e instanceof UndefinedTableError, `expected UndefinedTableError, got ${e}`);
+        if (iris) {
+          // SQLCODE -30; the stand-in's text names the table as iris-pgwire passed it on ("?").
+          assert.equal(e.sqlcode, -30);
+          assert.match(
+            (e as Error).message,
+            /^\[SQLCODE: <-30>:<Table or view not found>\] Table 'SQLUser\..*' not found$/,
+          );
+        } else {assert.match(
+            (e as Error).message,
+            new RegExp(`^table "${t.name}" does not exist \\[SQLSTATE 42P01\\]$`),
+          );}
         return true;
       });
     });
@@ -179,8 +215,11 @@ for (const backend of BACKENDS) {
         await engine.session((s) => s.insert(t, { id: 1, note: "x" }));
         const r = await engine.execute(`SELECT note FROM "${schema}"."${t.name}"`);
         assert.deepEqual(r.rows, [{ note: "x" }]);
-        const { tables } = await engine.introspect(schema);
-        assert.deepEqual(tables.map((x) => x.name), [t.name]);
+        if (iris) await assert.rejects(engine.introspect(schema), introspectRefused);
+        else {
+          const { tables } = await engine.introspect(schema);
+          assert.deepEqual(tables.map((x) => x.name), [t.name]);
+        }
         await engine.dropAll([t], { checkfirst: true });
         assert.equal(await engine.hasTable(t.name, schema), false);
       } finally {
@@ -209,6 +248,13 @@ for (const backend of BACKENDS) {
       });
       await engine.createAll([t], { checkfirst: true });
       try {
+        if (iris) {
+          // iris-pgwire 1.7.3 answers every INFORMATION_SCHEMA query with an invented empty result
+          // (fixture README, finding 7): irisql refuses rather than report no tables.
+          await assert.rejects(engine.introspect(), introspectRefused);
+          assert.equal(await engine.hasTable(t.name), true, "hasTable probes the table itself");
+          return;
+        }
         const info = (await engine.introspect()).tables.find((x) => x.name === t.name);
         assert.ok(info, `introspect() lists ${t.name}`);
         assert.equal(info.schema, "public");
@@ -276,13 +322,31 @@ for (const backend of BACKENDS) {
       });
     }
 
-    it("checkfirst works when the server answers a question about a missing table with an error", async () => {
-      // A server may answer a question about a missing table with an error instead of no rows (the iris-pgwire
-      // emulator does; through the real iris-pgwire irisql asks the table itself). A real server function does
-      // the same here; the existence query is routed to it.
-      const fn = uniqueName("tables_or_error");
-      await engine.execute(
-        `CREATE FUNCTION "${fn}"(s text, t text) RETURNS TABLE(table_name text) LANGUAGE plpgsql AS $body$
+    if (iris) {
+      it("hasTable probes the table itself: false for a missing table or schema, true once created", async () => {
+        const t = table(uniqueName("probed"), { id: col.integer().primaryKey() });
+        assert.equal(await engine.hasTable(t.name), false);
+        assert.equal(await engine.hasTable(t.name, uniqueName("noschema")), false);
+        await engine.createAll([t], { checkfirst: true });
+        try {
+          assert.equal(await engine.hasTable(t.name), true);
+          assert.equal(await engine.hasTable(t.name.toUpperCase()), true, "IRIS names are case-insensitive");
+        } finally {
+          await engine.dropAll([t], { checkfirst: true });
+        }
+        assert.equal(await engine.hasTable(t.name), false);
+      });
+    }
+
+    // A PL/pgSQL function: PostgreSQL and PGlite only.
+    if (!iris) {
+      it("checkfirst works when the server answers a question about a missing table with an error", async () => {
+        // A server may answer a question about a missing table with an error instead of no rows (the iris-pgwire
+        // emulator does; through the real iris-pgwire irisql asks the table itself). A real server function does
+        // the same here; the existence query is routed to it.
+        const fn = uniqueName("tables_or_error");
+        await engine.execute(
+          `CREATE FUNCTION "${fn}"(s text, t text) RETURNS TABLE(table_name text) LANGUAGE plpgsql AS $body$
         BEGIN
           RETURN QUERY SELECT c.table_name::text FROM information_schema.tables c
             WHERE c.table_schema = s AND c.table_name = t;
@@ -290,39 +354,61 @@ for (const backend of BACKENDS) {
             RAISE EXCEPTION 'Table ''SQLUser.%'' does not exist', upper(t) USING ERRCODE = '42000';
           END IF;
         END $body$`,
-      );
-      try {
-        const exec = withHasTableSql(engine, (schema, name) => ({
-          text: `SELECT table_name FROM "${fn}"($1, $2)`,
-          params: [schema, name],
-        }));
-        const t = table(uniqueName("answered_with_error"), { id: col.integer().primaryKey() });
-        // The server really does answer with an error for a missing table:
-        await assert.rejects(
-          engine.execute(`SELECT table_name FROM "${fn}"('public', '${t.name}')`),
-          (e: unknown) =>
-            e instanceof QueryError &&
-            e.message === `Table 'SQLUser.${t.name.toUpperCase()}' does not exist [SQLSTATE 42000]`,
         );
-        assert.equal(await hasTable(exec, "public", t.name), false);
-        await createAll(exec, "public", [t], { checkfirst: true });
-        await createAll(exec, "public", [t], { checkfirst: true });
-        assert.equal(await hasTable(exec, "public", t.name), true);
-        await dropAll(exec, "public", [t], { checkfirst: true });
-        await dropAll(exec, "public", [t], { checkfirst: true });
-        assert.equal(await engine.hasTable(t.name), false);
+        try {
+          const exec = withHasTableSql(engine, (schema, name) => ({
+            text: `SELECT table_name FROM "${fn}"($1, $2)`,
+            params: [schema, name],
+          }));
+          const t = table(uniqueName("answered_with_error"), { id: col.integer().primaryKey() });
+          // The server really does answer with an error for a missing table:
+          await assert.rejects(
+            engine.execute(`SELECT table_name FROM "${fn}"('public', '${t.name}')`),
+            (e: unknown) =>
+              e instanceof QueryError &&
+              e.message === `Table 'SQLUser.${t.name.toUpperCase()}' does not exist [SQLSTATE 42000]`,
+          );
+          assert.equal(await hasTable(exec, "public", t.name), false);
+          await createAll(exec, "public", [t], { checkfirst: true });
+          await createAll(exec, "public", [t], { checkfirst: true });
+          assert.equal(await hasTable(exec, "public", t.name), true);
+          await dropAll(exec, "public", [t], { checkfirst: true });
+          await dropAll(exec, "public", [t], { checkfirst: true });
+          assert.equal(await engine.hasTable(t.name), false);
 
-        // Any other failure of the existence query is not mistaken for "no such table".
-        const broken = withHasTableSql(engine, () => ({ text: "SELEC table_name FROM nowhere", params: [] }));
-        await assert.rejects(hasTable(broken, "public", t.name), (e: unknown) => {
-          assert.ok(e instanceof QueryError && !(e instanceof UndefinedTableError));
-          assert.equal((e as Error).message, 'syntax error at or near "SELEC" [SQLSTATE 42601]');
-          return true;
-        });
-      } finally {
-        await engine.execute(`DROP FUNCTION "${fn}"(text, text)`);
-      }
-    });
+          // Any other failure of the existence query is not mistaken for "no such table".
+          const broken = withHasTableSql(engine, () => ({ text: "SELEC table_name FROM nowhere", params: [] }));
+          await assert.rejects(hasTable(broken, "public", t.name), (e: unknown) => {
+            assert.ok(e instanceof QueryError && !(e instanceof UndefinedTableError));
+            assert.equal((e as Error).message, 'syntax error at or near "SELEC" [SQLSTATE 42601]');
+            return true;
+          });
+        } finally {
+          await engine.execute(`DROP FUNCTION "${fn}"(text, text)`);
+        }
+      });
+    }
+
+    if (iris) {
+      // FAILS through the real server (reported, issue #15): irisql's insert() of non-ASCII text is stored (the
+      // statement log shows the INSERT with the right value), but the read-back
+      // SELECT "id", "name", "body" FROM … WHERE "id" = ? is answered with an error: beyond Latin-1
+      // "'latin-1' codec can't encode character '\U0001f30d' …", Latin-1 in a wider row
+      // "'utf-8' codec can't decode byte 0xc0 …". A raw postgres.js SELECT of a short such value works.
+      it("non-ASCII text round-trips (varchar and text)", async () => {
+        const t = table(uniqueName("uni"), { id: col.integer().primaryKey(), name: col.varchar(20), body: col.text() });
+        await engine.createAll([t], { checkfirst: true });
+        try {
+          const row = { id: 1, name: "héllo 🌍 日本", body: "ünïcødé ✓ 日本語 🌍 ".repeat(100) };
+          assert.deepEqual(await engine.session((s) => s.insert(t, row)), row);
+          assert.deepEqual(await engine.session((s) => s.get(t, 1)), row);
+          const latin1 = { id: 2, name: "é", body: "ünïcødé ".repeat(2000) };
+          assert.deepEqual(await engine.session((s) => s.insert(t, latin1)), latin1);
+        } finally {
+          await engine.dropAll([t], { checkfirst: true });
+        }
+      });
+    }
 
     it("round-trips every column kind: extremes, unicode, nulls, time zones", async () => {
       const kinds = table(uniqueName("kinds"), {
@@ -344,7 +430,10 @@ for (const backend of BACKENDS) {
         ...(backend.vectors ? { embedding: col.vector(3) } : {}),
       });
       await engine.createAll([kinds], { checkfirst: true });
-      const longText = "ünïcødé ✓ 日本語 🌍 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(2000);
+      // IRIS: ASCII only here; non-ASCII text fails through the real server, see the test above.
+      const longText = iris
+        ? "unicode 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(1000) // text() is VARCHAR(65535) on IRIS
+        : "ünïcødé ✓ 日本語 🌍 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(2000);
       const rows = [
         {
           id: 1,
@@ -353,14 +442,17 @@ for (const backend of BACKENDS) {
           i64: Number.MAX_SAFE_INTEGER,
           big: 2n ** 63n - 1n,
           dbl: 1.7976931348623157e308,
-          dec: "123456789012345678901234567890.0123456789",
-          name: "héllo 🌍 日本",
+          // IRIS through iris-pgwire: decimals travel as doubles, so at most 15 significant digits (below).
+          dec: iris ? "12345.0123456789" : "123456789012345678901234567890.0123456789",
+          name: iris ? "hello" : "héllo 🌍 日本",
           body: longText,
           flag: true,
           day: "2024-02-29",
           at: new Date("2024-03-10T23:30:00+05:00"),
           atz: new Date("2024-03-10T23:30:00.123-08:00"),
-          meta: { nested: { list: [1, "two", null, true], "ключ": "значение 🌍" }, n: 1.5 },
+          meta: iris
+            ? { nested: { list: [1, "two", null, true], "key": "value" }, n: 1.5 }
+            : { nested: { list: [1, "two", null, true], "ключ": "значение 🌍" }, n: 1.5 },
           ref: "3F2504E0-4F89-11D3-9A0C-0305E82C3301",
           ...(backend.vectors ? { embedding: [0.5, -3, 1024] } : {}),
         },
@@ -394,7 +486,8 @@ for (const backend of BACKENDS) {
         const nulls = Object.fromEntries(kinds.columnNames.map((c) => [c, null]));
         const expected = [
           { ...rows[0], ref: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" },
-          rows[1],
+          // iris-pgwire sends decimals as doubles: a small one comes back in Python's float form.
+          iris ? { ...rows[1], dec: "-1e-10" } : rows[1],
           { ...nulls, id: 3 },
         ];
         assert.deepEqual(inserted, expected, "insert() returns the stored rows");
@@ -407,12 +500,24 @@ for (const backend of BACKENDS) {
           await s.update(kinds, { id: 3 }, { dec: "0.1" });
           return (await s.get(kinds, 3))!.dec;
         });
-        assert.equal(dec, "0.1000000000");
+        // IRIS: the canonical number, without the scale's trailing zeros.
+        assert.equal(dec, iris ? "0.1" : "0.1000000000");
       } finally {
         await engine.dropAll([kinds]);
       }
     });
   });
+}
+
+/** introspect() through the real iris-pgwire 1.7.3: an UnsupportedFeatureError that says why. */
+function introspectRefused(e: unknown): boolean {
+  assert.ok(e instanceof UnsupportedFeatureError, `expected UnsupportedFeatureError, got ${e}`);
+  assert.equal(
+    e.message,
+    "introspect() cannot read this server's catalog: it answered a catalog query with an invented empty result " +
+      "(iris-pgwire 1.7.3 does this for INFORMATION_SCHEMA). Nothing can be said about its tables.",
+  );
+  return true;
 }
 
 /** The engine, with the existence query replaced: to reproduce how iris-pgwire answers it. */
