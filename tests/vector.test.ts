@@ -2,7 +2,9 @@
  * Vector search on real servers: nearest() against a brute force computed in
  * TypeScript, with and without HNSW indexes; the hand-written-query fragments
  * similarity() and nearestOrder(); the IRIS expression shapes run on pgvector;
- * and validation that rejects bad vectors before anything is sent.
+ * and validation that rejects bad vectors before anything is sent. And the same search on iris://
+ * through the REAL iris-pgwire 1.7.3 over its PGlite + pgvector stand-in (NOT IRIS: started once,
+ * in this file's before hook, ~15 s), against a brute force and against PGlite itself.
  *
  * Precision: pgvector stores float4 and `$1::vector` rounds the query to
  * float4 too, then it sums in float4. So the reference is computed exactly
@@ -21,15 +23,21 @@ import {
   index,
   nearestOrder,
   parseVector,
+  QueryError,
+  type QueryEvent,
   similarity,
   sql,
   table,
+  UnsupportedFeatureError,
   ValidationError,
   type VectorMetric,
 } from "../mod.ts";
-import { BACKENDS, engineFor, PGLITE_URL, uniqueName } from "./helpers.ts";
+import { BACKENDS, engineFor, PGLITE_URL, uniqueName, withIris } from "./helpers.ts";
 import { nearestStatement } from "../src/statements/nearest.ts";
 import { irisDialect } from "../src/dialects/iris/iris-dialect.ts";
+
+/** The real iris-pgwire 1.7.3 over PGlite + pgvector (started in this file's before hook). */
+const IRIS = withIris({ real: "pglite" }).find((b) => b.kind === "iris-real")!;
 
 const DIMS = 64;
 const ROWS = 2000;
@@ -603,3 +611,209 @@ for (
     }
   });
 }
+
+// --- iris:// through the real iris-pgwire 1.7.3 (PGlite + pgvector stand-in, NOT IRIS) ------------
+
+/**
+ * Small data (the stand-in is slow: one Python round trip per statement): 200 vectors of 16
+ * dimensions, double and float elements, an HNSW index on each (cosine, dot). irisql spells
+ * IRIS-native SQL there (VECTOR(double|float, n), TO_VECTOR(?, double), VECTOR_COSINE /
+ * VECTOR_DOT_PRODUCT ordered by the repeated expression DESC, L2 from dot products, SELECT TOP k).
+ * What this checks once covered tests/iris-vector.test.ts on the TypeScript emulator.
+ */
+describe(`vector search on ${IRIS.name}, against a brute force and PGlite + pgvector`, () => {
+  const IDIM = 16;
+  const IROWS = 200;
+  let iris: Engine;
+  let lite: Engine;
+  const events: QueryEvent[] = [];
+  const r = prng(42);
+  const make = (element: "double" | "float", metric: "cosine" | "dot") =>
+    table(uniqueName(`rvec_${element}`), {
+      id: col.integer().primaryKey(),
+      bucket: col.smallint().notNull(),
+      title: col.varchar(40).notNull(),
+      embedding: col.vector(IDIM, { element }),
+    }, { indexes: [index(uniqueName(`rvec_${metric}`)).on("embedding").hnsw({ metric })] });
+  const doubles = make("double", "cosine");
+  const floats = make("float", "dot");
+  const data = Array.from({ length: IROWS }, (_, i) => ({
+    id: i + 1,
+    bucket: i % 3,
+    title: `item ${i + 1}`,
+    embedding: Array.from({ length: IDIM }, () => r() * 2 - 1),
+  }));
+  const queries = [0, 1, 2].map(() => Array.from({ length: IDIM }, () => Math.fround(r() * 2 - 1)));
+  /** The vectors as pgvector holds them (float4), read back through PGlite. */
+  let held: Map<number, number[]>;
+
+  before(async () => {
+    iris = createEngine(IRIS.url, { onQuery: (e) => events.push(e) });
+    lite = createEngine(PGLITE_URL);
+    for (const engine of [iris, lite]) {
+      await engine.createAll([doubles, floats], { checkfirst: true });
+      await engine.session(async (s) => {
+        await s.insertMany(doubles, data);
+        await s.insertMany(floats, data);
+      });
+    }
+    const found = await lite.session((s) => s.find(doubles, { columns: ["id", "embedding"] }));
+    held = new Map(found.map((x) => [x.id, x.embedding!.map(Math.fround)]));
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await iris?.dropAll([doubles, floats], { checkfirst: true }).catch(() => {});
+    await iris?.dispose();
+    await lite?.dispose();
+  });
+
+  /** Brute force on the held vectors: the top k, and a tolerance wide enough for float4 sums. */
+  function brute(metric: VectorMetric, q: number[], keep: (id: number) => boolean, k: number) {
+    const ranked = [...held].filter(([id]) => keep(id)).map(([id, e]) => ({ id, score: exactScore(metric, e, q) }));
+    ranked.sort((a, b) => (metric === "l2" ? a.score - b.score : b.score - a.score));
+    return ranked.slice(0, k + 1);
+  }
+
+  it("created VECTOR(double|float, n) columns and Cosine/DotProduct HNSW indexes; checkfirst again creates no table", async () => {
+    const ddl = events.map((e) => e.sql).filter((x) => x.startsWith("CREATE "));
+    assert.ok(ddl.some((x) => x.includes(`"embedding" VECTOR(double, ${IDIM})`)), ddl.join("\n"));
+    assert.ok(ddl.some((x) => x.includes(`"embedding" VECTOR(float, ${IDIM})`)), ddl.join("\n"));
+    assert.ok(ddl.some((x) => /AS HNSW\(M=16, efConstruction=64, Distance='Cosine'\)$/.test(x)), ddl.join("\n"));
+    assert.ok(ddl.some((x) => /AS HNSW\(M=16, efConstruction=64, Distance='DotProduct'\)$/.test(x)), ddl.join("\n"));
+    const from = events.length;
+    await iris.createAll([doubles, floats], { checkfirst: true });
+    assert.ok(events.slice(from).every((e) => !e.sql.startsWith("CREATE TABLE")), "no table created twice");
+    // No catalog irisql can read through iris-pgwire: the second run probes each table (SELECT … WHERE 1 = 0),
+    // creates no table, and tries each index, which is refused as existing (SQLCODE -324), and goes on.
+    const indexes = events.slice(from).filter((e) => e.sql.startsWith("CREATE INDEX"));
+    assert.equal(indexes.length, 2, "each HNSW index tried once");
+    for (const e of indexes) {
+      assert.ok(e.error instanceof QueryError && e.error.sqlcode === -324, `${e.sql}: ${e.error}`);
+    }
+    const rows = await iris.session((s) => s.find(doubles, { columns: ["id"] }));
+    assert.equal(rows.length, IROWS, "the table kept its rows");
+  });
+
+  it("an L2 HNSW index is an UnsupportedFeatureError, and nothing is sent", async () => {
+    const name = uniqueName("rvec_l2");
+    const t = table(name, { id: col.integer().primaryKey(), embedding: col.vector(IDIM) }, {
+      indexes: [index(name + "_l2").on("embedding").hnsw({ metric: "l2" })],
+    });
+    const from = events.length;
+    await assert.rejects(iris.createAll([t]), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedFeatureError, `expected UnsupportedFeatureError, got ${e}`);
+      assert.equal(
+        e.message,
+        `index ${name}_l2: IRIS HNSW indexes support Distance='Cosine' and 'DotProduct' only, not L2. ` +
+          `Use metric "cosine" (or "dot" with normalised vectors).`,
+      );
+      return true;
+    });
+    assert.deepEqual(events.slice(from).filter((e) => e.sql.startsWith("CREATE")), [], "no table created");
+    assert.equal(await iris.hasTable(name), false);
+  });
+
+  it("stores and reads back the same vectors as PGlite, as number[]", async () => {
+    for (const t of [doubles, floats]) {
+      const a = await iris.session((s) => s.find(t, { orderBy: { id: "asc" } }));
+      const b = await lite.session((s) => s.find(t, { orderBy: { id: "asc" } }));
+      assert.equal(a.length, IROWS);
+      assert.deepEqual(a, b);
+      assert.ok(Array.isArray(a[0].embedding) && a[0].embedding.length === IDIM);
+    }
+  });
+
+  for (const element of ["double", "float"] as const) {
+    for (const metric of METRICS) {
+      it(`${element} elements, ${metric}: nearest() equals a brute force (and PGlite), best first, with its scores`, async () => {
+        const t = element === "double" ? doubles : floats;
+        const tol = metric === "l2" ? 1e-4 : 1e-5; // float4 sums; L2 from dot products cancels
+        for (const [qi, q] of queries.entries()) {
+          for (const where of [undefined, { bucket: 1 }]) {
+            const label = `${element} ${metric} q${qi}${where ? " where" : ""}`;
+            const got = await iris.session((s) => s.nearest(t, "embedding", q, { k: K, metric, where }));
+            const want = brute(metric, q, (id) => !where || (id - 1) % 3 === 1, K);
+            assert.equal(got.length, K, label);
+            for (let i = 0; i < K; i++) {
+              assert.ok(
+                Math.abs(got[i].score - want[i].score) <= tol,
+                `${label} #${i}: ${got[i].score} vs ${want[i].score}`,
+              );
+              // Rows may trade places only where the brute force itself cannot tell them apart.
+              if (got[i].id !== want[i].id) {
+                const twin = want.find((x) => x.id === got[i].id);
+                assert.ok(
+                  twin && Math.abs(twin.score - want[i].score) <= 2 * tol,
+                  `${label} #${i}: id ${got[i].id}, not ${want[i].id}`,
+                );
+              }
+            }
+            if (where) assert.ok(got.every((x) => x.bucket === 1), label);
+            const order = metric === "l2" ? 1 : -1;
+            for (let i = 1; i < got.length; i++) {
+              assert.ok(order * (got[i].score - got[i - 1].score) >= -1e-9, `${label}: best first`);
+            }
+            const viaLite = await lite.session((s) => s.nearest(t, "embedding", q, { k: K, metric, where }));
+            assert.deepEqual(got[0].embedding, viaLite.find((x) => x.id === got[0].id)?.embedding, label);
+          }
+        }
+      });
+    }
+  }
+
+  it("the SQL sent: TOP k, lower-case double, ORDER BY the expression DESC, no pgvector syntax", async () => {
+    const from = events.length;
+    await iris.session((s) => s.nearest(doubles, "embedding", queries[0], { k: 3, metric: "cosine" }));
+    const sent = events.slice(from).map((e) => e.sql);
+    const stmt = sent.find((x) => x.includes("VECTOR_COSINE"));
+    assert.ok(stmt, sent.join("\n"));
+    assert.match(stmt, /^SELECT TOP 3 /);
+    assert.match(stmt, /ORDER BY VECTOR_COSINE\("embedding", TO_VECTOR\(\$\d+, double\)\) DESC$/);
+    assert.doesNotMatch(stmt, /<=>|<#>|<->|::|LIMIT|DOUBLE/);
+  });
+
+  it("a stored vector is its own nearest neighbour: cosine 1, l2 0", async () => {
+    const target = data[17];
+    const [cos] = await iris.session((s) => s.nearest(doubles, "embedding", target.embedding, { k: 1 }));
+    assert.equal(cos.id, target.id);
+    assert.ok(Math.abs(cos.score - 1) < 1e-6, String(cos.score));
+    const [l2] = await iris.session((s) => s.nearest(doubles, "embedding", target.embedding, { k: 1, metric: "l2" }));
+    assert.equal(l2.id, target.id);
+    assert.ok(Math.abs(l2.score) < 1e-3, String(l2.score));
+  });
+
+  it("columns narrows the row; k larger than the matches returns every match", async () => {
+    const few = await iris.session((s) =>
+      s.nearest(floats, "embedding", queries[1], { k: 1000, metric: "dot", where: { id: { lte: 5 } }, columns: ["id"] })
+    );
+    assert.equal(few.length, 5);
+    assert.deepEqual(Object.keys(few[0]).sort(), ["id", "score"]);
+  });
+
+  it("similarity() and nearestOrder() in a hand-written query give nearest()'s rows and scores", async () => {
+    for (const metric of METRICS) {
+      const q = queries[2];
+      const hand = await iris.execute<{ id: number; score: number }>(
+        sql`SELECT ${sql.raw(`TOP ${K}`)} ${sql.id("id")}, ${similarity(doubles, "embedding", q, metric)} AS score
+            FROM ${sql.id(doubles.name)} WHERE ${sql.id("bucket")} <> ${0}
+            ORDER BY ${nearestOrder(doubles, "embedding", q, metric)}`,
+      );
+      const viaNearest = await iris.session((s) =>
+        s.nearest(doubles, "embedding", q, { k: K, metric, where: { bucket: { ne: 0 } } })
+      );
+      assert.deepEqual(hand.rows.map((x) => Number(x.id)), viaNearest.map((x) => x.id), metric);
+      assert.deepEqual(hand.rows.map((x) => Number(x.score)), viaNearest.map((x) => x.score), metric);
+    }
+  });
+
+  it("a query vector of the wrong length is a ValidationError, and nothing is sent", async () => {
+    const from = events.length;
+    await assert.rejects(
+      iris.session((s) => s.nearest(doubles, "embedding", [1, 2, 3])),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.message === `query vector for ${doubles.name}.embedding expects ${IDIM} dimensions, got 3`,
+    );
+    assert.deepEqual(events.slice(from), []);
+  });
+});
