@@ -1,8 +1,10 @@
 /**
  * The Hono example (examples/hono/) over real HTTP: the server runs as its
  * own process on the runtime running this file, on a free port, against
- * embedded PGlite (with pgvector) and against PostgreSQL (no pgvector there,
- * so the non-vector endpoints). Every endpoint, success and error paths.
+ * embedded PGlite (with pgvector), against PostgreSQL (no pgvector there,
+ * so the non-vector endpoints), against iris:// through the REAL iris-pgwire
+ * 1.7.3 over its PGlite + pgvector stand-in (NOT IRIS) and through the
+ * emulator. Every endpoint, success and error paths.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,8 +16,9 @@ import { type Engine, text } from "../mod.ts";
 import { hashedNgramEmbedder } from "../examples/hono/embedding.ts";
 import { SEED_DOCS } from "../examples/hono/seed.ts";
 import { type ExampleServer, runExample, RUNTIME, startExample } from "./fixtures/hono-server.ts";
-import { engineFor, PG_URL, uniqueName } from "./helpers.ts";
+import { engineFor, IRIS_REAL, PG_URL, uniqueName, withQuery } from "./helpers.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
+import { type IrisPgwire, startIrisPgwire } from "./fixtures/iris-pgwire-real/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -190,6 +193,25 @@ function irisEmulatorTarget(): Target {
   };
 }
 
+/**
+ * iris:// through the real iris-pgwire 1.7.3 over its PGlite + pgvector stand-in (NOT IRIS; about 15 s
+ * to start). External mode commits every statement, so the example is given `?transactions=autocommit`.
+ */
+function irisRealTarget(): Target {
+  let server: IrisPgwire | undefined;
+  return {
+    name: IRIS_REAL,
+    backend: "iris",
+    dialect: "iris",
+    vectors: true,
+    async setUp() {
+      server = await startIrisPgwire({ backend: "pglite" });
+      return { DATABASE_URL: withQuery(server.url, "transactions=autocommit") };
+    },
+    tearDown: async () => await server?.close(),
+  };
+}
+
 /** A fresh schema per run, so parallel runs never share a `docs` table. */
 function postgresTarget(): Target & { schema: string; engine(): Engine; url(extra?: Record<string, string>): string } {
   const schema = uniqueName("hono");
@@ -237,10 +259,11 @@ function endpointSuite(target: Target): void {
       return r.body.items;
     };
 
+    // The real iris-pgwire on PGlite takes 5-20 s to start; Bun's default hook timeout is 5 s.
     before(async () => {
       server = await startExample(await target.setUp());
       base = server.url;
-    });
+    }, { timeout: 120_000 });
     after(async () => {
       await server?.stop();
       await target.tearDown();
@@ -437,6 +460,8 @@ function endpointSuite(target: Target): void {
 
     it("POST /docs stores a document (slug made from the title) and GET /docs/:id returns it", async () => {
       const r = await req("POST", "/docs", { title: "  Notes on Ünïcode & Slugs ", body: "Body text." });
+      // FAILS through the real iris-pgwire (reported, issue #15): the title's non-ASCII text makes the server answer
+      // irisql's "/* irisql */ INSERT …" with "'utf-8' codec can't decode byte 0xc0 …" (SQLSTATE 42000): a 500.
       assert.equal(r.status, 201, r.text);
       assert.equal(r.headers.get("location"), `/docs/${r.body.id}`);
       assert.equal(r.body.title, "Notes on Ünïcode & Slugs");
@@ -552,7 +577,16 @@ function endpointSuite(target: Target): void {
         docs: [{ title: "Twice" }, { title: "Fresh C", slug: "twice" }],
       });
       assertError(twice, 409, "conflict", /already exists/, secret);
-      assert.deepEqual(await allDocs(), before);
+      const after = await allDocs();
+      if (target.name === IRIS_REAL) {
+        // transactions: "autocommit" (external mode commits every statement): insertMany writes row by row and
+        // the rows before the failing one stay. The 409 is the same.
+        assert.deepEqual(slugsOf(after), [...slugsOf(before), "fresh-a", "twice"]);
+        for (const slug of ["fresh-a", "twice"]) {
+          const id = after.find((d) => d.slug === slug).id;
+          assert.equal((await req("DELETE", `/docs/${id}`)).status, 204);
+        }
+      } else assert.deepEqual(after, before);
     });
 
     it("POST /docs/bulk checks every item before storing any", async () => {
@@ -674,6 +708,7 @@ function endpointSuite(target: Target): void {
 
 endpointSuite(pgliteTarget());
 endpointSuite(postgresTarget());
+endpointSuite(irisRealTarget());
 endpointSuite(irisEmulatorTarget());
 
 describe(`Hono example on ${RUNTIME}, postgres: a busy pool`, () => {
