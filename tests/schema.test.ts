@@ -392,9 +392,9 @@ for (const backend of ALL) {
     if (iris) {
       // FAILS through the real server (reported, issue #15): irisql sends DML behind a comment
       // (/* irisql */ INSERT …), and iris-pgwire 1.7.3 answers such a statement with a non-ASCII text parameter
-      // with an error (SQLSTATE 42000): beyond Latin-1 "'latin-1' codec can't encode character '\U0001f30d' …",
-      // Latin-1 "'utf-8' codec can't decode byte 0xc0 …" (the stand-in's log shows the INSERT reached it with the
-      // right value). The same INSERT without the comment is accepted.
+      // with an error (SQLSTATE 42000) and stores nothing: beyond Latin-1 "'latin-1' codec can't encode character
+      // '\U0001f30d' …", Latin-1 "'utf-8' codec can't decode byte 0xc0 …". Without the comment the server
+      // acknowledges the INSERT and stores nothing either (shown with raw postgres.js).
       it("non-ASCII text round-trips (varchar and text)", async () => {
         const t = table(uniqueName("uni"), { id: col.integer().primaryKey(), name: col.varchar(20), body: col.text() });
         await engine.createAll([t], { checkfirst: true });
