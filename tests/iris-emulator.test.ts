@@ -895,7 +895,8 @@ describe("CLI", () => {
       const port = await new Promise<number>((resolve, reject) => {
         let out = "";
         let err = "";
-        const timer = setTimeout(() => reject(new Error(`no 'listening on' line; stderr: ${err}`)), 30_000);
+        // The emulator opens PGlite with pgvector first: 5-20 s on a busy 2-core machine, so a stall guard only.
+        const timer = setTimeout(() => reject(new Error(`no 'listening on' line; stderr: ${err}`)), 90_000);
         child.stdout!.on("data", (d) => {
           out += d;
           const m = /^listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
