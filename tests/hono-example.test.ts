@@ -460,8 +460,6 @@ function endpointSuite(target: Target): void {
 
     it("POST /docs stores a document (slug made from the title) and GET /docs/:id returns it", async () => {
       const r = await req("POST", "/docs", { title: "  Notes on Ünïcode & Slugs ", body: "Body text." });
-      // FAILS through the real iris-pgwire (reported, issue #15): the title's non-ASCII text makes the server answer
-      // irisql's "/* irisql */ INSERT …" with "'utf-8' codec can't decode byte 0xc0 …" (SQLSTATE 42000): a 500.
       assert.equal(r.status, 201, r.text);
       assert.equal(r.headers.get("location"), `/docs/${r.body.id}`);
       assert.equal(r.body.title, "Notes on Ünïcode & Slugs");

@@ -390,11 +390,8 @@ for (const backend of ALL) {
     }
 
     if (iris) {
-      // FAILS through the real server (reported, issue #15): irisql sends DML behind a comment
-      // (/* irisql */ INSERT …), and iris-pgwire 1.7.3 answers such a statement with a non-ASCII text parameter
-      // with an error (SQLSTATE 42000) and stores nothing: beyond Latin-1 "'latin-1' codec can't encode character
-      // '\U0001f30d' …", Latin-1 "'utf-8' codec can't decode byte 0xc0 …". Without the comment the server
-      // acknowledges the INSERT and stores nothing either (shown with raw postgres.js).
+      // Non-ASCII text through the real server: a stand-in bug once made it fail (its literal quoting
+      // encoded as latin-1), which looked like iris-pgwire's; this keeps it honest.
       it("non-ASCII text round-trips (varchar and text)", async () => {
         const t = table(uniqueName("uni"), { id: col.integer().primaryKey(), name: col.varchar(20), body: col.text() });
         await engine.createAll([t], { checkfirst: true });
@@ -430,9 +427,8 @@ for (const backend of ALL) {
         ...(backend.vectors ? { embedding: col.vector(3) } : {}),
       });
       await engine.createAll([kinds], { checkfirst: true });
-      // IRIS: ASCII only here; non-ASCII text fails through the real server, see the test above.
       const longText = iris
-        ? "unicode 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(1000) // text() is VARCHAR(65535) on IRIS
+        ? "ünïcødé ✓ 日本語 🌍 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(1000) // text() is VARCHAR(65535) on IRIS
         : "ünïcødé ✓ 日本語 🌍 'quotes' \"double\" \\ back\nnew line\ttab ".repeat(2000);
       const rows = [
         {
