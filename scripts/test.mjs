@@ -35,6 +35,7 @@ const flags = dash < 0 ? args : args.slice(0, dash);
 const soak = flags.includes("--soak");
 const reliability = soak || flags.includes("--reliability");
 const replication = flags.includes("--replication");
+const serial = reliability || replication;
 const tzFlag = flags.find((a) => a.startsWith("--tz="));
 const tz = tzFlag?.slice("--tz=".length);
 const ZONES = { node: "America/New_York", bun: "Asia/Kolkata", deno: "UTC" };
@@ -93,7 +94,9 @@ const RUNNERS = {
   },
   deno: {
     cmd: bin("deno"),
-    args: ["test", "-A", "--no-check", ...files],
+    // Files run two at a time, as Node's do (--test-concurrency), except the reliability and replication
+    // suites, whose files take servers away from each other.
+    args: ["test", "-A", "--no-check", ...(serial ? [] : ["--parallel"]), ...files],
     parse: (out) => {
       const m = /(\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(strip(out));
       if (!m) return { pass: 0, fail: 0 };
