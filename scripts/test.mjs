@@ -80,6 +80,8 @@ const RUNNERS = {
       pass: last(out, /^# pass (\d+)/m),
       fail: last(out, /^# fail (\d+)/m) + last(out, /^# cancelled (\d+)/m),
     }),
+    // TAP: "not ok 3 - name", indented by nesting depth; a failed suite repeats its failed test's line.
+    failed: (out) => every(out, /^\s*not ok \d+ - (.*)$/gm),
   },
   bun: {
     cmd: bin("bun"),
@@ -91,6 +93,7 @@ const RUNNERS = {
       ...files.map((f) => "./" + f),
     ],
     parse: (out) => ({ pass: last(out, /^\s*(\d+) pass$/m), fail: last(out, /^\s*(\d+) fail$/m) }),
+    failed: (out) => every(out, /^\(fail\) (.*)$/gm),
   },
   deno: {
     cmd: bin("deno"),
@@ -101,6 +104,11 @@ const RUNNERS = {
       const m = /(\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(strip(out));
       if (!m) return { pass: 0, fail: 0 };
       return { pass: Number(m[2] ?? m[1]), fail: Number(m[4] ?? m[3]) };
+    },
+    // Deno's closing "FAILURES" block: one "name => file:line:col" per failed test or step.
+    failed: (out) => {
+      const block = /^ *FAILURES *\n\s*([\s\S]*?)(?:\n\s*\n|$)/m.exec(strip(out));
+      return block ? block[1].split("\n").map((l) => l.trim()).filter(Boolean) : [];
     },
   },
 };
@@ -113,6 +121,14 @@ function last(out, re) {
   const all = [...strip(out).matchAll(new RegExp(re.source, "gm"))];
   return all.length ? Number(all[all.length - 1][1]) : 0;
 }
+
+function every(out, re) {
+  return [...strip(out).matchAll(re)].map((m) => m[1].trim());
+}
+
+// Which tests failed, gathered from every pass and printed again just above the last line, so that
+// a long log cut to its tail still names them.
+const failures = [];
 
 function run(name, env) {
   const r = RUNNERS[name];
@@ -130,6 +146,7 @@ function run(name, env) {
     child.stderr.on("data", (d) => (out += d, process.stderr.write(d)));
     child.on("close", (code) => {
       const counts = r.parse(out);
+      for (const test of new Set(r.failed(out))) failures.push(`${name}: ${test}`);
       // A runner that crashed without reporting failures still failed.
       if (code !== 0 && counts.fail === 0) counts.fail = 1;
       let note = "";
@@ -186,6 +203,11 @@ try {
   }
 } finally {
   if (evidence) rmSync(evidence, { recursive: true, force: true });
+}
+if (failures.length > 0) {
+  console.log(`\n=== failed (${failures.length} line(s) from the runners' reports):`);
+  for (const line of failures.slice(0, 40)) console.log(`  ${line.slice(0, 300)}`);
+  if (failures.length > 40) console.log(`  ... and ${failures.length - 40} more above`);
 }
 console.log(`\ntests: ${pass} passed, ${fail} failed`);
 process.exit(fail > 0 || pass === 0 ? 1 : 0);
