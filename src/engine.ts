@@ -395,6 +395,7 @@ function hostLabel(target: NetworkTarget): string {
 function makeAdapter(config: ResolvedConfig, replica?: NetworkTarget): Adapter {
   const ctx: AdapterContext = {
     mapError: (info, sql) => config.dialect.mapError(info, sql),
+    vectorMissing: (info) => config.dialect.vectorMissing(info),
     acquireTimeout: config.pool.acquireTimeout,
     prePing: config.pool.prePing,
   };

@@ -205,12 +205,7 @@ class Outcome<R> implements Reply<Result<R>> {
     if (ctx.config.onQuery) {
       report(ctx, { sql: this.text, paramCount: this.params.length, durationMs: now() - this.#started, rowCount });
     }
-    // A server that cannot name the command (iris-pgwire, for DML behind irisql's comment) gets it
-    // named from the statement's first word.
-    const command = raw.command === "UNKNOWN"
-      ? /^\s*([A-Za-z]+)/.exec(this.text)?.[1]?.toUpperCase() ?? ""
-      : raw.command;
-    return new Result<R>(raw.rows as R[], rowCount, raw.columns, command);
+    return new Result<R>(raw.rows as R[], rowCount, raw.columns, ctx.dialect.command(raw.command, this.text));
   }
 
   /** Nothing that may have reached the server is sent again (the adapter resends only what never left). */

@@ -121,6 +121,8 @@ export const DISPOSE_GRACE_MS = 5000;
 export interface AdapterContext {
   /** Classify a server error (the dialect's job). */
   mapError(info: ServerErrorInfo, sql: string): IrisqlError;
+  /** Does this server error mean that the vector type is not installed (the dialect's judgement)? */
+  vectorMissing(info: ServerErrorInfo): boolean;
   /** `pool.acquireTimeout` in ms. */
   acquireTimeout: number;
   /** Check a reserved connection with a round trip before handing it out. */

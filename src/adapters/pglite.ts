@@ -26,6 +26,7 @@ import {
   replyTo,
   type ReservedConnection,
   type RunOptions,
+  type ServerErrorInfo,
 } from "./adapter.ts";
 import { importOptional } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
@@ -215,12 +216,6 @@ export class PGliteAdapter implements Adapter {
   }
 
   #fail = (error: unknown, sql: string): IrisqlError => {
-    const missing = this.#vectorsMissing;
-    const message = (error as { message?: unknown } | null)?.message;
-    if (missing && typeof message === "string" && VECTOR_MISSING.test(message)) {
-      // The server's error is right but unhelpful: the vector type is missing because the package is.
-      return new DriverMissingError(`${message}: ${missing.message}`, { cause: error });
-    }
     const e = error as {
       message?: string;
       code?: string;
@@ -230,7 +225,7 @@ export class PGliteAdapter implements Adapter {
       table?: string;
       column?: string;
     };
-    return this.#ctx.mapError({
+    const info: ServerErrorInfo = {
       message: e?.message ?? String(error),
       sqlstate: e?.code,
       detail: e?.detail,
@@ -239,7 +234,13 @@ export class PGliteAdapter implements Adapter {
       table: e?.table,
       column: e?.column,
       cause: error,
-    }, sql);
+    };
+    const missing = this.#vectorsMissing;
+    if (missing && this.#ctx.vectorMissing(info)) {
+      // The server's error is right but unhelpful: the vector type is missing because the package is.
+      return new DriverMissingError(`${info.message}: ${missing.message}`, { cause: error });
+    }
+    return this.#ctx.mapError(info, sql);
   };
 
   stats(): PoolStats {
@@ -450,13 +451,6 @@ const PINNED = {
   note: "Install the two PGlite packages together, pinned: each @electric-sql/pglite-pgvector release " +
     "requires one exact @electric-sql/pglite, and installing them one at a time fails with ERESOLVE.",
 };
-
-/**
- * A server error that means the vector type (or its index methods) is not there: what
- * PostgreSQL says when pgvector is not loaded. On PGlite that is a missing package.
- */
-const VECTOR_MISSING =
-  /^(type "(vector|halfvec|sparsevec)"|access method "(hnsw|ivfflat)"|operator class "(vector|halfvec|sparsevec|bit)_\w+") does not exist|^extension "vector" is not available/;
 
 async function openPGlite(
   config: PGliteConfig,

@@ -163,9 +163,13 @@ export interface Dialect extends CompileTarget {
 
   /** @internal Rows affected by a DML command, or null where the server cannot say. */
   rowCount(command: string, count: number | null): number | null;
+  /** @internal The command a Result reports: the server's tag, or where it cannot name one, the dialect's reading of `text`. */
+  command(tag: string, text: string): string;
 
   /** @internal Classify a server error. */
   mapError(info: ServerErrorInfo, sql: string): IrisqlError;
+  /** @internal Does this server error mean that the vector type (pgvector) is not installed? */
+  vectorMissing(info: ServerErrorInfo): boolean;
 
   // --- DDL -----------------------------------------------------------------
   /** @internal The column's type as the server spells it. */

@@ -54,7 +54,13 @@ export const irisDialect: Dialect = {
   rowCount(command, count) {
     return /^(INSERT|UPDATE|DELETE|MERGE|UNKNOWN)/i.test(command) ? null : count;
   },
+  // iris-pgwire cannot name the command of DML behind irisql's comment (UNKNOWN): the statement's first word does.
+  command(tag, text) {
+    return tag === "UNKNOWN" ? /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? "" : tag;
+  },
   mapError,
+  // IRIS has VECTOR built in.
+  vectorMissing: () => false,
 
   columnType,
   createTableSql,

@@ -6,6 +6,7 @@ import { connectionDefaults, schemes, wire } from "./connection.ts";
 import { createIndexSql, createTableSql, dropTableSql } from "./ddl.ts";
 import { encode, valueSql } from "./encode.ts";
 import { mapError } from "./errors.ts";
+import { meansVectorMissing } from "./pgvector.ts";
 import { insertMany, insertOne } from "./insert.ts";
 import { alreadyExists, hasIndexSql, hasTableSql, introspectionSql, readIntrospection } from "./introspection.ts";
 import { limitSql } from "./limit.ts";
@@ -46,7 +47,9 @@ export const postgresDialect: Dialect = {
   rowCount(_command, count) {
     return count;
   },
+  command: (tag) => tag,
   mapError,
+  vectorMissing: (info) => meansVectorMissing(info.sqlstate, info.message),
 
   columnType,
   createTableSql,
