@@ -14,9 +14,10 @@
  * A while it is up, B once A is gone. The failover is the standby's promotion, then the crash of
  * the old primary's host (PostgreSQL stopped -m immediate, iris-pgwire A killed with SIGKILL).
  *
- * 04-failover.test.ts leaves the pair as a lone primary: this file creates a fresh pair first
- * (scripts/replication/cluster.sh up sync) when the one it finds is not a primary with a streaming
- * standby. It leaves the pair failed over too.
+ * 04-failover.test.ts leaves the pair as a lone primary: when the pair it finds is not a primary
+ * with a streaming standby, this file restores one first (scripts/replication/cluster.sh rebuild
+ * sync: the primary started again, the standby rebuilt from a base backup, no initdb). It leaves
+ * the pair failed over too.
  */
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -115,7 +116,7 @@ describe("iris:// multi-host through two real iris-pgwire 1.7.3 (stand-in on a P
     `iris://_SYSTEM:SYS@${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}/USER?transactions=autocommit`;
 
   before(async () => {
-    if (!(await pairHealthy())) await clusterScript("up", "sync");
+    if (!(await pairHealthy())) await clusterScript("rebuild", "sync");
     else await replication("sync");
     // The member's own port, read where the statement runs (a view replicates like a table).
     await query("primary", `CREATE VIEW ${WHO} AS SELECT 1 AS id, inet_server_port() AS port`);
