@@ -3,6 +3,8 @@
 # independent of the cluster on 5432 (Debian's pg_createcluster; run as root).
 #
 #   scripts/replication/cluster.sh up [sync|async]   create both (standby by pg_basebackup -R), wait for streaming
+#   scripts/replication/cluster.sh rebuild [sync|async]  after a failover: start the primary again, standby anew
+#                                                    from a base backup of it (no initdb; `up` if that fails)
 #   scripts/replication/cluster.sh down              drop both (pg_dropcluster --stop); never fails
 #   scripts/replication/cluster.sh sync|async        turn synchronous replication on or off on the primary
 #
@@ -81,15 +83,8 @@ set_sync() { # sync|async
   fi
 }
 
-up() {
-  down
-  pg_createcluster "$VERSION" "$PRIMARY" -p "$PRIMARY_PORT" >/dev/null
-  configure "$PRIMARY" "$PRIMARY_PORT"
-  pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$PRIMARY" start
-  wait_ready "$PRIMARY_PORT"
-
-  pg_createcluster "$VERSION" "$STANDBY" -p "$STANDBY_PORT" >/dev/null
-  configure "$STANDBY" "$STANDBY_PORT"
+# The standby's data directory from a base backup of the running primary; start it and wait until it streams.
+standby_from_primary() {
   local data=/var/lib/postgresql/$VERSION/$STANDBY
   rm -rf "$data" && mkdir -m 700 "$data" && chown postgres:postgres "$data"
   su postgres -c "pg_basebackup -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D $data -R -X stream -c fast" >/dev/null
@@ -103,16 +98,58 @@ up() {
     [ "$(psql_on "$PRIMARY_PORT" "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$APP' AND state = 'streaming'")" = 1 ] && break
     sleep 0.1
   done
+}
+
+report() { # sync|async
+  echo "primary 127.0.0.1:$PRIMARY_PORT, standby 127.0.0.1:$STANDBY_PORT ($([ "$1" = sync ] && echo synchronous || echo asynchronous) replication)"
+}
+
+up() {
+  down
+  pg_createcluster "$VERSION" "$PRIMARY" -p "$PRIMARY_PORT" >/dev/null
+  configure "$PRIMARY" "$PRIMARY_PORT"
+  pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$PRIMARY" start
+  wait_ready "$PRIMARY_PORT"
+
+  pg_createcluster "$VERSION" "$STANDBY" -p "$STANDBY_PORT" >/dev/null
+  configure "$STANDBY" "$STANDBY_PORT"
+  standby_from_primary
   set_sync "${1:-async}"
-  echo "primary 127.0.0.1:$PRIMARY_PORT, standby 127.0.0.1:$STANDBY_PORT ($([ "${1:-async}" = sync ] && echo synchronous || echo asynchronous) replication)"
+  report "${1:-async}"
+}
+
+# A primary with a streaming standby again after a failover (04-failover.test.ts stops the primary
+# and promotes the standby), without initdb: the primary is started again if it is down, the
+# standby rebuilt from a base backup of it. Whatever was written on the promoted standby is gone.
+# Falls back to `up` when the clusters are not there or the primary does not come back.
+rebuild() {
+  if [ ! -d "/etc/postgresql/$VERSION/$PRIMARY" ] || [ ! -d "/etc/postgresql/$VERSION/$STANDBY" ]; then
+    up "$1"
+    return
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$STANDBY" stop -m immediate >/dev/null 2>&1 || true
+  if ! pg_isready -q -h 127.0.0.1 -p "$PRIMARY_PORT"; then
+    pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$PRIMARY" start || true
+  fi
+  if ! wait_ready "$PRIMARY_PORT" 2>/dev/null || [ "$(psql_on "$PRIMARY_PORT" "SELECT pg_is_in_recovery()")" != f ]; then
+    up "$1"
+    return
+  fi
+  # No synchronous standby while there is none (commits would wait), and none in the copy: the
+  # standby's own settings come from the base backup, and a promoted standby must not wait either.
+  set_sync async
+  standby_from_primary
+  set_sync "$1"
+  report "$1"
 }
 
 case "${1:-}" in
   up) up "${2:-async}" ;;
+  rebuild) rebuild "${2:-async}" ;;
   down) down ;;
   sync | async) set_sync "$1" ;;
   *)
-    echo "usage: $0 up [sync|async] | down | sync | async" >&2
+    echo "usage: $0 up [sync|async] | rebuild [sync|async] | down | sync | async" >&2
     exit 2
     ;;
 esac
