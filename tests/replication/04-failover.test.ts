@@ -4,7 +4,7 @@
  * Calls in flight fail with ConnectionError and none hangs; the engine, on a multi-host
  * URL with targetSessionAttrs=read-write, writes again on the new primary within 5 s of
  * the promotion with no manual step; every write it acknowledged is on the new primary.
- * Runs last: it leaves the pair as a lone primary (the runner drops both after).
+ * Leaves the pair as a lone primary: 05-iris.test.ts, which runs after it, rebuilds the pair first (cluster.sh rebuild).
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
