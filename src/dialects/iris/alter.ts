@@ -22,16 +22,27 @@ const spec = (table: AnyTable, column: string): ColumnSpec => table.column(colum
 /** Where irisql's text and json columns live: VARCHAR(65535) (types.ts). */
 const LONG_VARCHAR = 65535;
 
-/** IRIS INFORMATION_SCHEMA.COLUMNS.DATA_TYPE holds ODBC type names. */
+/**
+ * IRIS INFORMATION_SCHEMA.COLUMNS.DATA_TYPE holds ODBC type names. The names read here are those
+ * iris-pgwire 1.7.3's own pg_catalog views map from that column (catalog/views/definitions.py,
+ * PG_ATTRIBUTE: INTEGER, INT, BIGINT, SMALLINT, VARCHAR, CHARACTER VARYING, LONGVARCHAR, NUMERIC,
+ * DECIMAL, DOUBLE, FLOAT, BIT, DATE, TIMESTAMP, POSIXTIME), compared in any case, plus GUID.
+ */
 function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
-  switch (info.dataType) {
+  switch (info.dataType.toLowerCase()) {
     case "integer":
+    case "int":
+      return { kind: "integer" };
     case "bigint":
     case "smallint":
-    case "double":
     case "date":
+      return { kind: info.dataType.toLowerCase() } as ColumnType;
+    case "double":
+    case "float":
+      return { kind: "double" };
     case "timestamp":
-      return { kind: info.dataType } as ColumnType;
+    case "posixtime":
+      return { kind: "timestamp" };
     case "bit":
       return { kind: "boolean" };
     case "numeric":
@@ -40,7 +51,8 @@ function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
         ? undefined
         : { kind: "numeric", precision: info.precision, scale: info.scale ?? 0 };
     case "varchar":
-      // A VECTOR column may show as a VARCHAR without length (the emulator does): say nothing then.
+    case "character varying":
+      // A VECTOR column may show as a VARCHAR without length (the stand-in's catalog does): say nothing then.
       if (info.maxLength === null || info.maxLength <= 0) return undefined;
       return info.maxLength === LONG_VARCHAR ? { kind: "text" } : { kind: "varchar", length: info.maxLength };
     case "longvarchar":
