@@ -235,10 +235,35 @@ describe("IRIS existence checks and introspection", () => {
     const q = iris.introspectionSql("SQLUser");
     for (const part of [q.tables, q.columns, q.primaryKeys, q.indexes]) {
       assert.match(part.text, /INFORMATION_SCHEMA\./);
+      // iris-pgwire 1.7.3's catalog router passes a statement holding "EXISTS (" to IRIS as sent.
+      assert.match(part.text, /EXISTS \(/);
       assert.doesNotMatch(part.text, /pg_catalog|pg_indexes|udt_name/i);
       assert.deepEqual(part.params, ["SQLUser"]);
       assertIrisSafe(part);
     }
+  });
+
+  it("reads IRIS's INFORMATION_SCHEMA.COLUMNS.DATA_TYPE names, in either case (those iris-pgwire's own catalog views map)", () => {
+    const row = (dataType: string, maxLength: number | null = null, precision: number | null = null) => ({
+      name: "c",
+      dataType,
+      nullable: true,
+      maxLength,
+      precision,
+      scale: precision === null ? null : 2,
+      default: null,
+    });
+    const read = iris.alter.readColumnType;
+    assert.deepEqual(read(row("INTEGER")), { kind: "integer" });
+    assert.deepEqual(read(row("int")), { kind: "integer" });
+    assert.deepEqual(read(row("BIGINT")), { kind: "bigint" });
+    assert.deepEqual(read(row("float")), { kind: "double" });
+    assert.deepEqual(read(row("POSIXTIME")), { kind: "timestamp" });
+    assert.deepEqual(read(row("character varying", 40)), { kind: "varchar", length: 40 });
+    assert.deepEqual(read(row("VARCHAR", 65535)), { kind: "text" });
+    assert.deepEqual(read(row("DECIMAL", null, 12)), { kind: "numeric", precision: 12, scale: 2 });
+    assert.equal(read(row("varchar")), undefined, "a VARCHAR without a length says nothing (a VECTOR column shows so)");
+    assert.equal(read(row("tinyint")), undefined, "irisql has no tinyint column");
   });
 
   it("classifies the error iris-pgwire gives for a missing table, so checkfirst can treat it as absent", () => {

@@ -5,7 +5,8 @@
  * iris-pgwire outside IRIS nothing rolls back at all, so migrations record their progress
  * instead (src/migrate/). No advisory lock reaches IRIS through the wire server: migrate
  * takes a lock row (a table with a primary key) instead.
- * Unverified against IRIS itself: only the emulator's PostgreSQL-backed model has run these.
+ * Each has run through the real iris-pgwire 1.7.3 over the stand-in's model of IRIS's ALTER TABLE
+ * grammar (tests/migrate-iris.test.ts), which refuses PostgreSQL-only spellings; not against IRIS.
  */
 import type { AnyTable, ColumnSpec } from "../../schema.ts";
 import { type AlterSpelling, columnDefinition, type ColumnType, schemaOf, type TableName } from "../alter.ts";
@@ -13,6 +14,7 @@ import { constraintName } from "../ddl.ts";
 import type { ColumnInfoRow } from "../introspection.ts";
 import { spelling } from "./ddl.ts";
 import { quoteId, tableRef } from "./names.ts";
+import { columnType } from "./types.ts";
 
 const alterTable = (table: TableName, schema: string) => "ALTER TABLE " + tableRef(table.name, schemaOf(table, schema));
 const spec = (table: AnyTable, column: string): ColumnSpec => table.column(column).spec;
@@ -20,16 +22,27 @@ const spec = (table: AnyTable, column: string): ColumnSpec => table.column(colum
 /** Where irisql's text and json columns live: VARCHAR(65535) (types.ts). */
 const LONG_VARCHAR = 65535;
 
-/** IRIS INFORMATION_SCHEMA.COLUMNS.DATA_TYPE holds ODBC type names. */
+/**
+ * IRIS INFORMATION_SCHEMA.COLUMNS.DATA_TYPE holds ODBC type names. The names read here are those
+ * iris-pgwire 1.7.3's own pg_catalog views map from that column (catalog/views/definitions.py,
+ * PG_ATTRIBUTE: INTEGER, INT, BIGINT, SMALLINT, VARCHAR, CHARACTER VARYING, LONGVARCHAR, NUMERIC,
+ * DECIMAL, DOUBLE, FLOAT, BIT, DATE, TIMESTAMP, POSIXTIME), compared in any case, plus GUID.
+ */
 function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
-  switch (info.dataType) {
+  switch (info.dataType.toLowerCase()) {
     case "integer":
+    case "int":
+      return { kind: "integer" };
     case "bigint":
     case "smallint":
-    case "double":
     case "date":
+      return { kind: info.dataType.toLowerCase() } as ColumnType;
+    case "double":
+    case "float":
+      return { kind: "double" };
     case "timestamp":
-      return { kind: info.dataType } as ColumnType;
+    case "posixtime":
+      return { kind: "timestamp" };
     case "bit":
       return { kind: "boolean" };
     case "numeric":
@@ -38,7 +51,8 @@ function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
         ? undefined
         : { kind: "numeric", precision: info.precision, scale: info.scale ?? 0 };
     case "varchar":
-      // A VECTOR column may show as a VARCHAR without length (the emulator does): say nothing then.
+    case "character varying":
+      // A VECTOR column may show as a VARCHAR without length (the stand-in's catalog does): say nothing then.
       if (info.maxLength === null || info.maxLength <= 0) return undefined;
       return info.maxLength === LONG_VARCHAR ? { kind: "text" } : { kind: "varchar", length: info.maxLength };
     case "longvarchar":
@@ -58,8 +72,10 @@ export const alter: AlterSpelling = {
   addColumnSql: (table, column, schema) =>
     alterTable(table, schema) + " ADD COLUMN " + columnDefinition(spelling, spec(table, column), column),
   dropColumnSql: (table, column, schema) => alterTable(table, schema) + " DROP COLUMN " + quoteId(column),
+  // The type alone: IRIS's alter-column-action is one of datatype, [SET] DEFAULT, DROP DEFAULT,
+  // NULL, NOT NULL, COLLATE; "VARCHAR(n) COLLATE %EXACT" is two of them and does not parse.
   alterTypeSql: (table, column, schema) =>
-    alterTable(table, schema) + " ALTER COLUMN " + quoteId(column) + " " + spelling.columnType(spec(table, column)),
+    alterTable(table, schema) + " ALTER COLUMN " + quoteId(column) + " " + columnType(spec(table, column)),
   alterNullSql: (table, column, schema) =>
     alterTable(table, schema) + " ALTER COLUMN " + quoteId(column) +
     (spec(table, column).notNull ? " NOT NULL" : " NULL"),

@@ -1,13 +1,16 @@
 /**
- * Catalog questions on IRIS. iris-pgwire (1.7.3) answers every statement that
- * names INFORMATION_SCHEMA or a pg_ table itself, and where it has no answer it
- * invents an empty one with no columns: through it, "is there such a table?"
- * asked of INFORMATION_SCHEMA is always no. The table itself is asked instead
- * (IRIS answers SQLCODE -30 when it is missing), and index existence cannot be
- * asked at all: createAll({ checkfirst }) creates the index and takes SQLCODE
- * -324 ("already defined") for "it exists". introspect() reads
- * INFORMATION_SCHEMA, which works where the server passes it to IRIS, and
- * metadata.ts refuses an invented answer rather than report an empty schema.
+ * Catalog questions on IRIS. iris-pgwire (1.7.3) answers a statement that names
+ * INFORMATION_SCHEMA or a pg_ table itself, and where it has no answer it
+ * invents an empty one with no columns (catalog/catalog_router.py,
+ * handle_catalog_query: "Fabricating empty catalog result"). Its router first
+ * declines statements holding an expression it cannot evaluate, `EXISTS (`
+ * among them (UNEVALUABLE_EXPRESSIONS), and those go to IRIS unchanged. So
+ * introspect()'s four queries each carry an `EXISTS (...)` that also says what
+ * they mean: rows of base tables of the schema. "Is there such a table?" is
+ * asked of the table itself (IRIS answers SQLCODE -30 when it is missing), and
+ * index existence is not asked: createAll({ checkfirst }) creates the index and
+ * takes SQLCODE -324 ("already defined") for "it exists". metadata.ts still
+ * refuses a column-less answer rather than report an empty schema.
  */
 import { QueryError } from "../../errors.ts";
 import type { CompiledQuery } from "../../sql.ts";
@@ -28,29 +31,39 @@ export function alreadyExists(error: unknown): boolean {
   return error instanceof QueryError && (error.sqlcode === -201 || error.sqlcode === -324);
 }
 
+/**
+ * Rows of `alias` that belong to a base table of the same schema. The EXISTS is what makes
+ * iris-pgwire 1.7.3 pass the statement to IRIS instead of inventing an empty answer (see above).
+ */
+const ofBaseTable = (alias: string) =>
+  `EXISTS (SELECT 1 FROM INFORMATION_SCHEMA.TABLES BT WHERE BT.TABLE_SCHEMA = ${alias}.TABLE_SCHEMA ` +
+  `AND BT.TABLE_NAME = ${alias}.TABLE_NAME AND BT.TABLE_TYPE = 'BASE TABLE')`;
+
 export function introspectionSql(schema: string): IntrospectionSql {
   return {
     tables: {
-      text: "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = $1 AND TABLE_TYPE = 'BASE TABLE' " +
-        "ORDER BY TABLE_NAME",
+      text: "SELECT T.TABLE_NAME FROM INFORMATION_SCHEMA.TABLES T WHERE T.TABLE_SCHEMA = $1 AND " +
+        ofBaseTable("T") + " ORDER BY T.TABLE_NAME",
       params: [schema],
     },
     columns: {
-      text: "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, " +
-        "NUMERIC_SCALE, COLUMN_DEFAULT FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = $1 " +
-        "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      text: "SELECT C.TABLE_NAME, C.COLUMN_NAME, C.DATA_TYPE, C.IS_NULLABLE, C.CHARACTER_MAXIMUM_LENGTH, " +
+        "C.NUMERIC_PRECISION, C.NUMERIC_SCALE, C.COLUMN_DEFAULT FROM INFORMATION_SCHEMA.COLUMNS C " +
+        "WHERE C.TABLE_SCHEMA = $1 AND " + ofBaseTable("C") + " ORDER BY C.TABLE_NAME, C.ORDINAL_POSITION",
       params: [schema],
     },
     primaryKeys: {
       text: "SELECT K.TABLE_NAME, K.COLUMN_NAME FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS C " +
         "JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE K ON K.CONSTRAINT_NAME = C.CONSTRAINT_NAME " +
         "AND K.TABLE_SCHEMA = C.TABLE_SCHEMA AND K.TABLE_NAME = C.TABLE_NAME " +
-        "WHERE C.TABLE_SCHEMA = $1 AND C.CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY K.TABLE_NAME, K.ORDINAL_POSITION",
+        "WHERE C.TABLE_SCHEMA = $1 AND C.CONSTRAINT_TYPE = 'PRIMARY KEY' AND " + ofBaseTable("C") +
+        " ORDER BY K.TABLE_NAME, K.ORDINAL_POSITION",
       params: [schema],
     },
     indexes: {
-      text: "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE, PRIMARY_KEY FROM INFORMATION_SCHEMA.INDEXES " +
-        "WHERE TABLE_SCHEMA = $1 ORDER BY TABLE_NAME, INDEX_NAME, ORDINAL_POSITION",
+      text: "SELECT I.TABLE_NAME, I.INDEX_NAME, I.COLUMN_NAME, I.NON_UNIQUE, I.PRIMARY_KEY " +
+        "FROM INFORMATION_SCHEMA.INDEXES I WHERE I.TABLE_SCHEMA = $1 AND " + ofBaseTable("I") +
+        " ORDER BY I.TABLE_NAME, I.INDEX_NAME, I.ORDINAL_POSITION",
       params: [schema],
     },
   };
