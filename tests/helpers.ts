@@ -123,8 +123,9 @@ async function irisDatabase(): Promise<string> {
   return url.toString();
 }
 
-// Server start-up (PGlite plus Python) takes 5-20 s on a loaded machine; Bun's default hook timeout is 5 s.
-const START_TIMEOUT = { timeout: 120_000 };
+// Server start-up (PGlite plus Python) takes 5-20 s, and on a heavily loaded machine over 30 s per server
+// (the fixture allows each 90 s); Bun's default hook timeout is 5 s.
+const START_TIMEOUT = { timeout: 240_000 };
 
 /**
  * [postgres, pglite] plus the iris backends asked for. Registers the file's `before` (start the

@@ -263,7 +263,7 @@ function endpointSuite(target: Target): void {
     before(async () => {
       server = await startExample(await target.setUp());
       base = server.url;
-    }, { timeout: 120_000 });
+    }, { timeout: 240_000 });
     after(async () => {
       await server?.stop();
       await target.tearDown();

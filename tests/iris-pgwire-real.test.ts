@@ -268,7 +268,7 @@ describe("irisql vectors through the real iris-pgwire 1.7.3 on the PGlite + pgve
     server = await startIrisPgwire({ backend: "pglite", statementLog: LOG });
     engine = createEngine(server.url, { transactions: "autocommit" });
     raw = rawClient(server);
-  }, { timeout: 120_000 });
+  }, { timeout: 240_000 });
 
   after(async () => {
     await raw?.end();

@@ -36,7 +36,7 @@ describe("vector migrations through the real iris-pgwire 1.7.3 (PGlite + pgvecto
     engine = createEngine(withQuery(server.url, "transactions=autocommit"));
     dir = await mkdtemp(join(tmpdir(), "irisql-mig-iris-vec-"));
     await engine.createAll([v1]);
-  }, { timeout: 120_000 });
+  }, { timeout: 240_000 });
   after(async () => {
     await engine?.dispose();
     await server?.close();

@@ -66,7 +66,7 @@ before(async () => {
   const url = new URL(PG_URL);
   url.pathname = "/" + DB;
   server = await startIrisPgwire({ backend: url.toString() });
-}, { timeout: 120_000 });
+}, { timeout: 240_000 });
 after(async () => {
   await server?.close();
   const admin = postgres(PG_URL, { max: 1, onnotice: () => {} });
