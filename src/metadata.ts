@@ -63,7 +63,14 @@ export async function createAll(
   for (const table of sortByDependencies(tables)) {
     const s = table.schema ?? schema;
     const exists = options.checkfirst ? await hasTable(exec, s, table.name) : false;
-    if (!exists) await exec.run(d.createTableSql(table, schema, !!options.checkfirst), []);
+    if (!exists) {
+      try {
+        await exec.run(d.createTableSql(table, schema, !!options.checkfirst), []);
+      } catch (error) {
+        // Made by someone else since we asked (IRIS writes no IF NOT EXISTS: see its ddl.ts).
+        if (!(options.checkfirst && d.alreadyExists(error))) throw error;
+      }
+    }
     for (const index of table.indexes) {
       // Check even for a new table: IF NOT EXISTS is not on IRIS's CREATE INDEX.
       const known = options.checkfirst ? await hasIndex(exec, s, table.name, index.name) : false;

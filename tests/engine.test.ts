@@ -862,8 +862,9 @@ describe(`engine on ${IRIS.name}`, () => {
       await engine.createAll([docs, users], { checkfirst: true });
       const first = sent().slice(from).filter((s) => s.startsWith("CREATE "));
       assert.equal(first.length, 3, first.join("\n"));
-      assert.match(first[0], new RegExp(`^CREATE TABLE IF NOT EXISTS "${users.name}" \\(`));
-      assert.match(first[1], new RegExp(`^CREATE TABLE IF NOT EXISTS "${docs.name}" \\(`));
+      // Asked first, then a plain CREATE TABLE: iris-pgwire reports a failed IF NOT EXISTS statement as a success.
+      assert.match(first[0], new RegExp(`^CREATE TABLE "${users.name}" \\(`));
+      assert.match(first[1], new RegExp(`^CREATE TABLE "${docs.name}" \\(`));
       const created = events.length;
       await engine.createAll([docs, users], { checkfirst: true });
       const second = sent().slice(created);

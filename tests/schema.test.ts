@@ -152,6 +152,25 @@ for (const backend of ALL) {
       assert.equal(await engine.hasTable(books.name), false);
     });
 
+    it("checkfirst never hides a CREATE TABLE that failed: a foreign key to a missing table rejects, no table made", async () => {
+      // iris-pgwire 1.7.3 reports any failed statement holding IF NOT EXISTS as a success (fixture README,
+      // finding 13), so on IRIS checkfirst must ask first and send a plain CREATE TABLE.
+      const missing = table(uniqueName("never_made"), { id: col.integer().primaryKey() });
+      const child = table(uniqueName("orphan"), {
+        id: col.integer().primaryKey(),
+        parentId: col.integer().references(() => missing, "id"),
+      });
+      const sent: string[] = [];
+      const watched = engineFor(backend, { onQuery: (e) => sent.push(e.sql) });
+      try {
+        await assert.rejects(watched.createAll([child], { checkfirst: true }), QueryError);
+        assert.equal(await watched.hasTable(child.name), false);
+        if (iris) assert.ok(sent.every((q) => !/IF NOT EXISTS/i.test(q)), sent.join("\n"));
+      } finally {
+        await watched.dispose();
+      }
+    });
+
     it("fails without checkfirst when the table is already there, or not there", async () => {
       const t = table(uniqueName("twice"), { id: col.integer().primaryKey() });
       await engine.createAll([t]);
@@ -405,6 +424,30 @@ for (const backend of ALL) {
     }
 
     if (iris) {
+      it("checkfirst takes SQLCODE -201 for a table made since it asked (no IF NOT EXISTS is sent)", async () => {
+        const t = table(uniqueName("raced"), { id: col.integer().primaryKey() });
+        await engine.createAll([t]);
+        try {
+          // hasTable answering "no" for a table that is there: another process made it after the question.
+          const late = withHasTableSql(
+            engine,
+            () => ({ text: "SELECT 1 AS N FROM (SELECT 1 AS X) Q WHERE 1 = 0", params: [] }),
+          );
+          const sent: string[] = [];
+          const watched = {
+            dialect: late.dialect,
+            run: (text: string, params: readonly unknown[]) => (sent.push(text), late.run(text, params)),
+          } as unknown as Executor;
+          await createAll(watched, "public", [t], { checkfirst: true });
+          const creates = sent.filter((q) => q.startsWith("CREATE TABLE "));
+          assert.ok(creates.length === 1 && creates[0].includes(`"${t.name}" (`), sent.join("\n"));
+          assert.doesNotMatch(creates[0], /IF NOT EXISTS/);
+          await assert.rejects(createAll(watched, "public", [t]), (e: unknown) => (e as QueryError).sqlcode === -201);
+        } finally {
+          await engine.dropAll([t], { checkfirst: true });
+        }
+      });
+
       // Non-ASCII text through the real server: a stand-in bug once made it fail (its literal quoting
       // encoded as latin-1), which looked like iris-pgwire's; this keeps it honest.
       it("non-ASCII text round-trips (varchar and text)", async () => {

@@ -65,7 +65,16 @@ export const spelling: DdlSpelling = {
   },
 };
 
-export const { createTableSql, dropTableSql } = tableDdl(spelling);
+const ddl = tableDdl(spelling);
+
+/**
+ * Never CREATE TABLE IF NOT EXISTS: iris-pgwire 1.7.3 reports any failure of a statement holding
+ * IF NOT EXISTS as a success (it takes every SQLCODE for "already exists"), so a table that could not
+ * be made would pass for made. checkfirst asks first (hasTableSql) and takes SQLCODE -201 for "there".
+ */
+export const createTableSql = (table: AnyTable, schema: string, _ifNotExists: boolean): string =>
+  ddl.createTableSql(table, schema, false);
+export const dropTableSql = ddl.dropTableSql;
 
 /** No CREATE INDEX IF NOT EXISTS on IRIS: callers check INFORMATION_SCHEMA first. */
 export function createIndexSql(index: IndexSpec, table: AnyTable, schema: string): string {
