@@ -22,7 +22,9 @@
  * - Streams read the whole result, then hand it out in batches: Bun's client has no
  *   cursor. Memory is not bounded by the batch size.
  * - Values are brought to the forms of adapters/types.ts (int8 as number or bigint, date
- *   as "YYYY-MM-DD", typed arrays as arrays, infinite timestamps as text).
+ *   as "YYYY-MM-DD", float4 as its shortest decimal, infinite timestamps as text). Arrays
+ *   come parsed, as on PGlite (plain arrays, elements in the same forms); postgres.js
+ *   (fetch_types off) gives their text, "{1,2}".
  */
 import {
   ConnectionError,
@@ -272,6 +274,14 @@ export class BunSqlAdapter implements Adapter {
     }
     const sqlstate = e?.name === "PostgresError" && typeof e.errno === "string" ? e.errno : undefined;
     if (sqlstate && sqlstate in CONNECTION_SQLSTATES) {
+      if (sqlstate === "57P01" || sqlstate === "57P02") {
+        // Bun hands the server's FATAL to the statements in flight (postgres.js reports the closed
+        // socket): the same words as any lost connection, not a login failure's.
+        return new ConnectionError(
+          `Could not use the database connection to ${where}: ${CONNECTION_SQLSTATES[sqlstate]} [${sqlstate}]`,
+          { host, port, code: sqlstate, cause: scrubbed(error, password) },
+        );
+      }
       return new ConnectionError(
         `Could not use the database connection to ${where} as user "${this.#config.user}": ${
           CONNECTION_SQLSTATES[sqlstate]
@@ -657,6 +667,18 @@ const isoDay = (value: unknown): unknown => {
 const infiniteText = (value: unknown): unknown =>
   value === Infinity ? "infinity" : value === -Infinity ? "-infinity" : value;
 const int8 = (value: unknown): unknown => (typeof value === "string" ? parseInt8(value) : value);
+/**
+ * A float4 Bun read in binary (0.1 -> 0.10000000149011612) as the shortest decimal that is the
+ * same float4: what PostgreSQL's text output (and so postgres.js and PGlite) gives.
+ */
+const float4 = (value: unknown): unknown => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value === 0) return value;
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(value.toPrecision(digits));
+    if (Math.fround(n) === value) return n;
+  }
+  return Number(value.toPrecision(9));
+};
 const plainArray = (value: unknown): unknown =>
   ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<unknown>) : value;
 const arrayOf = (fix: Fix): Fix => (value) =>
@@ -667,12 +689,13 @@ const arrayOf = (fix: Fix): Fix => (value) =>
 /** How a column's values are brought to the forms of adapters/types.ts, by type OID. */
 const FIXES: Record<number, Fix> = {
   [OID.int8]: int8,
+  [OID.float4]: float4,
   [OID.date]: isoDay,
   [OID.timestamp]: infiniteText,
   [OID.timestamptz]: infiniteText,
   1005: plainArray, // int2[]
   1007: plainArray, // int4[]
-  1021: plainArray, // float4[]
+  1021: arrayOf(float4), // float4[]
   1022: plainArray, // float8[]
   1016: arrayOf(int8), // int8[]
   1182: arrayOf(isoDay), // date[]
