@@ -103,14 +103,21 @@ function instance(p: PgPair, contenders: Contender[]): CaseInstance {
 /**
  * Issue #18: on Bun, `base` plus contenders on irisql over Bun's built-in SQL client
  * (`driver: "bun-sql"`, same pool size, same server), for information next to irisql on
- * postgres.js. Off Bun, `base` unchanged.
+ * postgres.js. Off Bun, `base` unchanged. Each irisql contender gets its twin on Bun SQL:
+ * on a loaded machine a connection that takes more of the turns answers faster, so both
+ * engines must take as many. `cleanup` runs before the engine is disposed (held sessions).
  */
-function withBunSql(base: CaseInstance, make: (engine: Engine) => Contender[]): CaseInstance {
+function withBunSql(
+  base: CaseInstance,
+  make: (engine: Engine, cleanup: (fn: () => Promise<unknown>) => void) => Contender[],
+): CaseInstance {
   if (runtime.name !== "bun") return base;
   const engine = createEngine(PG_URL, { pool: { max: POOL_MAX }, driver: "bun-sql" });
+  const cleanups: (() => Promise<unknown>)[] = [];
   return {
-    contenders: [...base.contenders, ...make(engine)],
+    contenders: [...base.contenders, ...make(engine, (fn) => cleanups.push(fn))],
     close: async () => {
+      for (const fn of cleanups) await fn();
       await Promise.all([base.close(), engine.dispose()]);
     },
   };
@@ -162,7 +169,7 @@ const case1: BenchCase = {
   checked: ["irisql"],
   open() {
     const p = pgPair();
-    const [a, b, c, d] = [idSequence(), idSequence(), idSequence(), idSequence()];
+    const [a, b, c, d, f] = [idSequence(), idSequence(), idSequence(), idSequence(), idSequence()];
     return Promise.resolve(withBunSql(
       instance(p, [
         {
@@ -181,7 +188,18 @@ const case1: BenchCase = {
           run: () => p.engine.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${c()}`),
         },
       ]),
-      (e) => [{ key: "irisql-bun", label: "the same on Bun SQL", run: () => e.execute(byIdText, { id: d() }) }],
+      (e) => [
+        {
+          key: "irisql-bun",
+          label: "engine.execute(text(...)) on Bun SQL",
+          run: () => e.execute(byIdText, { id: d() }),
+        },
+        {
+          key: "irisql-sql-bun",
+          label: "engine.execute(sql`...`) on Bun SQL",
+          run: () => e.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${f()}`),
+        },
+      ],
     ));
   },
 };
@@ -198,7 +216,7 @@ const case2: BenchCase = {
   checked: ["get", "find"],
   open() {
     const p = pgPair();
-    const seq = Array.from({ length: 7 }, idSequence);
+    const seq = Array.from({ length: 9 }, idSequence);
     const held = p.engine.session();
     const close = async () => {
       await held.close();
@@ -234,14 +252,24 @@ const case2: BenchCase = {
           run: () => held.find(items, { where: { id: seq[4]() } }),
         },
       ],
-    }, (e) => [
-      { key: "get-bun", label: "get on Bun SQL", run: () => e.session((s) => s.get(items, seq[5]())) },
-      {
-        key: "find-bun",
-        label: "find on Bun SQL",
-        run: () => e.session((s) => s.find(items, { where: { id: seq[6]() } })),
-      },
-    ]));
+    }, (e, cleanup) => {
+      const heldBun = e.session();
+      cleanup(() => heldBun.close());
+      return [
+        { key: "get-bun", label: "get on Bun SQL", run: () => e.session((s) => s.get(items, seq[5]())) },
+        {
+          key: "find-bun",
+          label: "find on Bun SQL",
+          run: () => e.session((s) => s.find(items, { where: { id: seq[6]() } })),
+        },
+        { key: "get-held-bun", label: "held get on Bun SQL", run: () => heldBun.get(items, seq[7]()) },
+        {
+          key: "find-held-bun",
+          label: "held find on Bun SQL",
+          run: () => heldBun.find(items, { where: { id: seq[8]() } }),
+        },
+      ];
+    }));
   },
 };
 
