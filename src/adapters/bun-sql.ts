@@ -12,10 +12,14 @@
  *   transaction: failed). A failed text that may hold several statements (no parameters
  *   and a `;`) leaves the state unknown, taken as failed: rolled back on release, or the
  *   connection dropped when pooled.
- * - Sent or not. Bun exposes no per-query "written" state. A statement counts as never
- *   sent only when its connection never finished connecting (`onconnect` never fired):
- *   only those move to another connection when it dies; all else fails with
- *   ConnectionError (nothing that may have run is sent again).
+ * - Sent or not. Bun exposes no per-query "written" state: `query.active` turns true at
+ *   once for every statement handed to a connected client, also those pipelined behind a
+ *   text not prepared yet (postgres.js holds those until its Describe round trip ends).
+ *   So a statement counts as never sent only when its connection never finished
+ *   connecting (`onconnect` never fired): only those move to another connection when it
+ *   dies; all else fails with ConnectionError (nothing that may have run is sent again).
+ * - A server that accepts the connection and hangs up during startup is noticed only at
+ *   connectTimeout (Bun 1.4.5 does not see the close then): statements fail after it.
  * - Prepared statements. Bun prepares every parameterised text (the per-query `prepare`
  *   option is ignored by `unsafe`), so the 1,000-texts bound is kept by retiring a
  *   connection once it has seen that many distinct texts (it closes once idle).
