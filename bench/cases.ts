@@ -6,6 +6,7 @@
  */
 import { createEngine, type Engine, sql as irisqlSql, text } from "../mod.ts";
 import { nearestStatement } from "../src/statements/nearest.ts";
+import { runtime } from "../src/adapters/runtime.ts";
 import {
   bulk,
   bulkRows,
@@ -14,6 +15,7 @@ import {
   irisqlPostgres,
   items,
   PG_URL,
+  POOL_MAX,
   queryVector,
   rawPostgres,
   type RawSql,
@@ -98,6 +100,29 @@ function instance(p: PgPair, contenders: Contender[]): CaseInstance {
   return { contenders, close: () => closePair(p) };
 }
 
+/**
+ * Issue #18: on Bun, `base` plus contenders on irisql over Bun's built-in SQL client
+ * (`driver: "bun-sql"`, same pool size, same server), for information next to irisql on
+ * postgres.js. Off Bun, `base` unchanged. Each irisql contender gets its twin on Bun SQL:
+ * on a loaded machine a connection that takes more of the turns answers faster, so both
+ * engines must take as many. `cleanup` runs before the engine is disposed (held sessions).
+ */
+function withBunSql(
+  base: CaseInstance,
+  make: (engine: Engine, cleanup: (fn: () => Promise<unknown>) => void) => Contender[],
+): CaseInstance {
+  if (runtime.name !== "bun") return base;
+  const engine = createEngine(PG_URL, { pool: { max: POOL_MAX }, driver: "bun-sql" });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  return {
+    contenders: [...base.contenders, ...make(engine, (fn) => cleanups.push(fn))],
+    close: async () => {
+      for (const fn of cleanups) await fn();
+      await Promise.all([base.close(), engine.dispose()]);
+    },
+  };
+}
+
 // --- control: the method against itself ------------------------------------------
 
 /** Two identical postgres.js clients: the ratio the method reports when nothing differs. */
@@ -144,24 +169,38 @@ const case1: BenchCase = {
   checked: ["irisql"],
   open() {
     const p = pgPair();
-    const [a, b, c] = [idSequence(), idSequence(), idSequence()];
-    return Promise.resolve(instance(p, [
-      {
-        key: "raw",
-        label: "postgres.js sql`...`",
-        run: () => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${a()}`,
-      },
-      {
-        key: "irisql",
-        label: "engine.execute(text(...), { id })",
-        run: () => p.engine.execute(byIdText, { id: b() }),
-      },
-      {
-        key: "irisql-sql",
-        label: "engine.execute(sql`...`)",
-        run: () => p.engine.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${c()}`),
-      },
-    ]));
+    const [a, b, c, d, f] = [idSequence(), idSequence(), idSequence(), idSequence(), idSequence()];
+    return Promise.resolve(withBunSql(
+      instance(p, [
+        {
+          key: "raw",
+          label: "postgres.js sql`...`",
+          run: () => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${a()}`,
+        },
+        {
+          key: "irisql",
+          label: "engine.execute(text(...), { id })",
+          run: () => p.engine.execute(byIdText, { id: b() }),
+        },
+        {
+          key: "irisql-sql",
+          label: "engine.execute(sql`...`)",
+          run: () => p.engine.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${c()}`),
+        },
+      ]),
+      (e) => [
+        {
+          key: "irisql-bun",
+          label: "engine.execute(text(...)) on Bun SQL",
+          run: () => e.execute(byIdText, { id: d() }),
+        },
+        {
+          key: "irisql-sql-bun",
+          label: "engine.execute(sql`...`) on Bun SQL",
+          run: () => e.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${f()}`),
+        },
+      ],
+    ));
   },
 };
 
@@ -177,13 +216,13 @@ const case2: BenchCase = {
   checked: ["get", "find"],
   open() {
     const p = pgPair();
-    const seq = Array.from({ length: 5 }, idSequence);
+    const seq = Array.from({ length: 9 }, idSequence);
     const held = p.engine.session();
     const close = async () => {
       await held.close();
       await closePair(p);
     };
-    return Promise.resolve({
+    return Promise.resolve(withBunSql({
       close,
       contenders: [
         {
@@ -213,7 +252,24 @@ const case2: BenchCase = {
           run: () => held.find(items, { where: { id: seq[4]() } }),
         },
       ],
-    });
+    }, (e, cleanup) => {
+      const heldBun = e.session();
+      cleanup(() => heldBun.close());
+      return [
+        { key: "get-bun", label: "get on Bun SQL", run: () => e.session((s) => s.get(items, seq[5]())) },
+        {
+          key: "find-bun",
+          label: "find on Bun SQL",
+          run: () => e.session((s) => s.find(items, { where: { id: seq[6]() } })),
+        },
+        { key: "get-held-bun", label: "held get on Bun SQL", run: () => heldBun.get(items, seq[7]()) },
+        {
+          key: "find-held-bun",
+          label: "held find on Bun SQL",
+          run: () => heldBun.find(items, { where: { id: seq[8]() } }),
+        },
+      ];
+    }));
   },
 };
 
@@ -269,19 +325,26 @@ const case4: BenchCase = {
     const p = pgPair();
     const n = s.concurrentQueries;
     const ids = Array.from({ length: n }, idSequence());
-    return Promise.resolve(instance(p, [
-      {
-        key: "raw",
-        label: "Promise.all(n × sql`...`)",
-        run: () =>
-          Promise.all(ids.map((id) => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${id}`)),
-      },
-      {
-        key: "irisql",
-        label: "Promise.all(n × engine.execute(text(...)))",
-        run: () => Promise.all(ids.map((id) => p.engine.execute(byIdText, { id }))),
-      },
-    ]));
+    return Promise.resolve(withBunSql(
+      instance(p, [
+        {
+          key: "raw",
+          label: "Promise.all(n × sql`...`)",
+          run: () =>
+            Promise.all(ids.map((id) => p.raw`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${id}`)),
+        },
+        {
+          key: "irisql",
+          label: "Promise.all(n × engine.execute(text(...)))",
+          run: () => Promise.all(ids.map((id) => p.engine.execute(byIdText, { id }))),
+        },
+      ]),
+      (e) => [{
+        key: "irisql-bun",
+        label: "the same on Bun SQL",
+        run: () => Promise.all(ids.map((id) => e.execute(byIdText, { id }))),
+      }],
+    ));
   },
 };
 

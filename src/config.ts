@@ -7,6 +7,7 @@ import { ConfigError } from "./errors.ts";
 import type { Dialect, TransactionMode } from "./dialects/dialect.ts";
 import { dialectForScheme } from "./dialects/registry.ts";
 import { type Endpoint, TARGET_SESSION_ATTRS, type TargetSessionAttrs } from "./adapters/host-select.ts";
+import { runtime } from "./adapters/runtime.ts";
 
 export type { TargetSessionAttrs };
 
@@ -79,7 +80,18 @@ export interface EngineOptions {
   replicas?: readonly string[];
   /** ms a replica may lag behind the primary before it leaves the rotation (default 10,000). */
   maxReplicaLagMs?: number;
+  /**
+   * Which client speaks to a network server: "postgres.js" (default) or "bun-sql", Bun's built-in
+   * SQL client (`Bun.SQL`). "bun-sql" is accepted only on Bun, for postgres:// URLs with one host
+   * and no TLS; elsewhere it is a ConfigError. Both keep irisql's pool, pipelining, timeouts and
+   * error classes; streams on "bun-sql" read the whole result before handing out batches.
+   */
+  driver?: Driver;
 }
+
+/** The client a network engine uses (`EngineOptions.driver`). */
+export type Driver = "postgres.js" | "bun-sql";
+const DRIVERS: readonly Driver[] = ["postgres.js", "bun-sql"];
 
 /**
  * Where an engine's statements go: a server over the network
@@ -186,6 +198,8 @@ export interface ResolvedConfig {
   }[];
   /** ms a replica may lag before it leaves the rotation. */
   maxReplicaLagMs: number;
+  /** The client network connections use (always "postgres.js" for PGlite targets, which use neither). */
+  driver: Driver;
 }
 
 const FORMS = [
@@ -237,6 +251,7 @@ const OPTION_KEYS = [
   "targetSessionAttrs",
   "replicas",
   "maxReplicaLagMs",
+  "driver",
 ];
 
 /** Replace the password in anything URL-shaped. */
@@ -328,9 +343,33 @@ export function resolveConfig(url: string, options: EngineOptions = {}): Resolve
     targetSessionAttrs: pick("targetSessionAttrs", options.targetSessionAttrs, "any" as TargetSessionAttrs),
     replicas: readReplicas(options.replicas, dialect, shown),
     maxReplicaLagMs: options.maxReplicaLagMs ?? 10_000,
+    driver: options.driver ?? "postgres.js",
   };
   validate(resolved, shown);
+  checkDriver(resolved, scheme!, shown);
   return resolved;
+}
+
+/**
+ * `driver: "bun-sql"` only where Bun's client keeps every guarantee irisql gives: on Bun, postgres://
+ * (iris:// stays on postgres.js until it passes the real iris-pgwire suite), one host (host choice
+ * by targetSessionAttrs lives in the postgres.js adapter), no TLS (not tested on Bun's client).
+ */
+function checkDriver(c: ResolvedConfig, scheme: string, shown: string): void {
+  if (!DRIVERS.includes(c.driver)) {
+    throw new ConfigError(
+      `driver must be one of ${DRIVERS.map((d) => JSON.stringify(d)).join(", ")}, got ${keyName(String(c.driver))}`,
+    );
+  }
+  if (c.driver !== "bun-sql") return;
+  const refuse = (why: string) => {
+    throw new ConfigError(`driver "bun-sql" cannot be used for ${shown}: ${why}. Leave driver unset for postgres.js`);
+  };
+  if (runtime.name !== "bun") refuse(`it is Bun's built-in SQL client and this runtime is ${runtime.name}`);
+  if (c.target.kind !== "network") refuse("PGlite is embedded and uses no network client");
+  if (scheme !== "postgres" && scheme !== "postgresql") refuse("it is offered for postgres:// URLs only");
+  if (c.target.kind === "network" && c.target.hosts.length > 1) refuse("it takes one host, not a multi-host URL");
+  if (c.ssl !== false) refuse("TLS is not supported with it yet");
 }
 
 /** Replica URLs: the primary's scheme (its dialect), one host each, no query string. */

@@ -5,6 +5,7 @@
 import type { Adapter, AdapterContext } from "./adapters/adapter.ts";
 import { PGliteAdapter } from "./adapters/pglite.ts";
 import { PostgresJsAdapter } from "./adapters/postgresjs.ts";
+import { BunSqlAdapter } from "./adapters/bun-sql.ts";
 import { runtime } from "./adapters/runtime.ts";
 import { type EngineOptions, passwordOf, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
@@ -408,6 +409,29 @@ function makeAdapter(config: ResolvedConfig, replica?: NetworkTarget): Adapter {
     return new PGliteAdapter({ dataDir: target.dataDir, settings }, ctx);
   }
   const wire = config.dialect.wire;
+  const connection = {
+    application_name: config.applicationName,
+    ...(wire.startupSettings ? settings : {}),
+  };
+  if (config.driver === "bun-sql") {
+    // Accepted by config only on Bun, for postgres:// with one host and no TLS.
+    return new BunSqlAdapter({
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      password: passwordOf(target),
+      max: config.pool.max,
+      idleTimeout: config.pool.idleTimeout,
+      maxLifetime: config.pool.maxLifetime,
+      connectTimeout: config.pool.connectTimeout,
+      prepare: config.prepare,
+      pipeline: wire.pipeline,
+      connection,
+      statementTimeout: config.statementTimeout,
+      serverTimeout: wire.serverStatementTimeout,
+    }, ctx);
+  }
   return new PostgresJsAdapter({
     host: target.host,
     port: target.port,
@@ -425,10 +449,7 @@ function makeAdapter(config: ResolvedConfig, replica?: NetworkTarget): Adapter {
     prepare: config.prepare,
     fetchTypes: wire.fetchTypes,
     pipeline: wire.pipeline,
-    connection: {
-      application_name: config.applicationName,
-      ...(wire.startupSettings ? settings : {}),
-    },
+    connection,
     // The adapter gives up on an unanswered statement a while after this (where the server has no
     // statement_timeout of its own, at it): one client-side mechanism for every network dialect.
     statementTimeout: config.statementTimeout,

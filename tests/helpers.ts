@@ -77,7 +77,18 @@ export function uniqueName(prefix: string): string {
 }
 
 export function engineFor(backend: Backend | string, options?: EngineOptions): Engine {
-  return createEngine(typeof backend === "string" ? backend : backend.url, options);
+  const url = typeof backend === "string" ? backend : backend.url;
+  return createEngine(url, withTestDriver(url, options));
+}
+
+/**
+ * IRISQL_TEST_DRIVER=bun-sql (on Bun): engines made here for postgres:// URLs use Bun's built-in
+ * SQL client instead of postgres.js, so the same suites run on it. Unset: options unchanged.
+ */
+export function withTestDriver(url: string, options?: EngineOptions): EngineOptions | undefined {
+  const driver = envVar("IRISQL_TEST_DRIVER");
+  if (driver !== "bun-sql" || !/^postgres(ql)?:/i.test(url) || options?.driver !== undefined) return options;
+  return { ...options, driver };
 }
 
 /** Appends a query-string option to a URL that may already have some. */
@@ -221,7 +232,7 @@ export function everyBackend(tables: AnyTable[], opts: IrisBackendOptions = {}):
   const engines = new Map<string, Engine>();
   before(async () => {
     await start();
-    for (const b of list) engines.set(b.name, createEngine(b.url));
+    for (const b of list) engines.set(b.name, createEngine(b.url, withTestDriver(b.url)));
     for (const engine of engines.values()) await engine.createAll(tables);
   }, START_TIMEOUT);
   after(async () => {

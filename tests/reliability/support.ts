@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { createEngine, type Engine, type EngineOptions } from "../../mod.ts";
 import { envVar } from "../../src/adapters/runtime.ts";
+import { withTestDriver } from "../helpers.ts";
 
 /** `npm run soak` sets this: longer runs, more rounds. */
 export const SOAK = envVar("IRISQL_SOAK") === "1";
@@ -95,7 +96,7 @@ export function flushEvidence(file: string): void {
 export function watchedEngine(url: string, options: EngineOptions = {}): Engine {
   const user = options.onQuery;
   const engine = createEngine(url, {
-    ...options,
+    ...withTestDriver(url, options),
     onQuery: (event) => {
       inspectForSecrets("event", inspect(event, { depth: 4 }));
       user?.(event);
