@@ -34,6 +34,7 @@ export type { HostReport } from "./src/routing.ts";
 export type { PoolStats } from "./src/adapters/adapter.ts";
 export type { Endpoint } from "./src/adapters/host-select.ts";
 export type {
+  Driver,
   EngineOptions,
   NetworkTarget,
   PoolOptions,

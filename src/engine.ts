@@ -34,7 +34,7 @@ import { migrate, type MigrateOptions, type MigrateResult } from "./migrate/runn
 export interface EngineStats {
   /** The dialect's name: "iris" or "postgres" (PGlite speaks the "postgres" dialect). */
   dialect: string;
-  /** Which adapter carries the statements (postgres.js or PGlite). */
+  /** Which adapter carries the statements: "postgresjs", "bun-sql" (Bun's SQL client) or "pglite". */
   adapter: string;
   /** The JavaScript runtime and its version, such as "node 22.1.0". */
   runtime: string;

@@ -27,7 +27,7 @@ import {
   ValidationError,
 } from "../mod.ts";
 import { importOptional } from "../src/adapters/runtime.ts";
-import { BACKENDS, engineFor, PG_URL, uniqueName, withIris, withQuery } from "./helpers.ts";
+import { BACKENDS, engineFor, PG_URL, uniqueName, withIris, withQuery, withTestDriver } from "./helpers.ts";
 import { runChild } from "./run-child.ts";
 
 /**
@@ -243,7 +243,14 @@ for (const backend of BACKENDS) {
       assert.ok(h.latencyMs >= 0);
       const s = engine.stats();
       assert.equal(s.dialect, "postgres");
-      assert.equal(s.adapter, backend.name === "pglite" ? "pglite" : "postgresjs");
+      assert.equal(
+        s.adapter,
+        backend.name === "pglite"
+          ? "pglite"
+          : withTestDriver(backend.url)?.driver === "bun-sql"
+          ? "bun-sql"
+          : "postgresjs",
+      );
       assert.ok(s.queries > 1000);
       assert.ok(s.errors >= 5);
       assert.equal(s.pool.reserved, 0);

@@ -102,7 +102,7 @@ export interface PoolStats {
 }
 
 export interface Adapter extends Runner {
-  readonly kind: "postgresjs" | "pglite";
+  readonly kind: "postgresjs" | "bun-sql" | "pglite";
   reserve(options?: { signal?: AbortSignal }): Promise<ReservedConnection>;
   stats(): PoolStats;
   /**

@@ -128,8 +128,8 @@ interface LinkDriver {
 }
 
 export class BunSqlAdapter implements Adapter {
-  /** The adapter contract names two kinds; this one is the network kind (see engine.stats()). */
-  readonly kind = "postgresjs" as const;
+  /** What engine.stats() reports as its adapter. */
+  readonly kind = "bun-sql" as const;
   #pool: LinkPool;
   #ctx: AdapterContext;
   #config: BunSqlConfig;
