@@ -39,8 +39,9 @@ function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
     case "jsonb":
       return { kind: "json" };
     case "vector":
-      // information_schema does not give pgvector's dimensions.
-      return { kind: "vector" };
+      // information_schema does not give pgvector's dimensions; the type modifier does (introspection.ts).
+      // pgvector stores 4-byte floats whatever col.vector's element says, so the element is not read back.
+      return info.dimensions ? { kind: "vector", dimensions: info.dimensions } : { kind: "vector" };
   }
   return undefined;
 }
@@ -73,6 +74,10 @@ export const alter: AlterSpelling = {
       " FOREIGN KEY (" + quoteIdent(column) + ") REFERENCES " + tableRef(target.name, target.schema ?? schema) + " (" +
       quoteIdent(ref.column) + ")";
   },
+  dropForeignKeySql: (table, constraint, schema) =>
+    alterTable(table, schema) + " DROP CONSTRAINT " + quoteIdent(constraint),
+  renameColumnSql: (table, from, to, schema) =>
+    alterTable(table, schema) + " RENAME COLUMN " + quoteIdent(from) + " TO " + quoteIdent(to),
   // Index names live in the table's schema.
   dropIndexSql: (index, table, schema) => {
     const s = schemaOf(table, schema);
