@@ -206,6 +206,23 @@ for (const target of targets) {
       await pullRoundTrip(q, 3, [/references\(/, /\.unique\(\)/]);
     });
 
+    if (target.name === "postgres") {
+      it("a folder's unqualified names land in the engine's schema, not in public", async () => {
+        const q = uniqueName("sc");
+        const folder = join(dir, q);
+        await mkdir(folder);
+        await writeFile(join(folder, "20250101000000_plain.sql"), `CREATE TABLE "${q}" (id integer PRIMARY KEY)`);
+        await engine.migrate({ folder, table: `${q}_history` });
+        assert.equal(await engine.hasTable(q), true);
+        const pub = createEngine(PG_URL);
+        try {
+          assert.equal(await pub.hasTable(q, "public"), false, "nothing was created in public");
+        } finally {
+          await pub.dispose();
+        }
+      });
+    }
+
     if (target.vectors) {
       it("adds and changes an HNSW index on an existing vector column", async () => {
         const q = uniqueName("hn");

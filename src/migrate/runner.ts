@@ -183,6 +183,8 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
         }; each migration's progress is recorded in ${t.name} as it runs`,
       );
     }
+    const schema = host.config.schema;
+    const scope = schema === host.dialect.defaultSchema ? undefined : host.dialect.alter.schemaScopeSql?.(schema);
     const applied: string[] = [];
     for (const file of pending) {
       const started = Date.now();
@@ -191,6 +193,8 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
       if (file.kind === "sql" && transactional) {
         try {
           await run.begin(async (tx) => {
+            // A folder is written once for many databases: its unqualified names go to the engine's schema.
+            if (scope) await tx.execute(scope);
             for (const statement of file.statements) await tx.execute(statement);
             await recordStart(tx, host, t, { ...file, total: file.statements.length }, "finished");
           });

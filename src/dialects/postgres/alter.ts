@@ -5,7 +5,7 @@
 import type { AnyTable, ColumnSpec } from "../../schema.ts";
 import { quoteIdent } from "../../sql.ts";
 import { type AlterSpelling, columnDefinition, type ColumnType, schemaOf, type TableName } from "../alter.ts";
-import { constraintName } from "../ddl.ts";
+import { constraintName, stringLiteral } from "../ddl.ts";
 import type { ColumnInfoRow } from "../introspection.ts";
 import { spelling } from "./ddl.ts";
 import { tableRef } from "./names.ts";
@@ -83,6 +83,11 @@ export const alter: AlterSpelling = {
     const s = schemaOf(table, schema);
     return "DROP INDEX " + (s === "public" ? quoteIdent(index) : quoteIdent(s) + "." + quoteIdent(index));
   },
+  // The schema first, the session's own path after it (pgvector's type is usually in public).
+  schemaScopeSql: (schema) =>
+    `SELECT set_config('search_path', quote_ident(${
+      stringLiteral(schema)
+    }) || ', ' || current_setting('search_path'), true)`,
   readColumnType,
   defaultText: (s) => spelling.defaultSql(s).replace(/^DEFAULT /, ""),
 };
