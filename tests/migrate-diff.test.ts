@@ -214,6 +214,16 @@ for (const target of targets) {
         await writeFile(join(folder, "20250101000000_plain.sql"), `CREATE TABLE "${q}" (id integer PRIMARY KEY)`);
         await engine.migrate({ folder, table: `${q}_history` });
         assert.equal(await engine.hasTable(q), true);
+        // The migration lock holds a connection: everything else must run on it, or a pool of one waits forever.
+        const one = createEngine(`${target.url()}&max=1&acquireTimeout=1000`);
+        try {
+          await writeFile(join(folder, "20250101000001_more.sql"), `ALTER TABLE "${q}" ADD COLUMN note text`);
+          const r = await one.migrate({ folder, table: `${q}_history` });
+          assert.deepEqual(r.applied, ["20250101000001_more.sql"]);
+          assert.equal((await one.migrate({ folder, table: `${q}_history`, dryRun: true })).pending.length, 0);
+        } finally {
+          await one.dispose();
+        }
         const pub = createEngine(PG_URL);
         try {
           assert.equal(await pub.hasTable(q, "public"), false, "nothing was created in public");

@@ -24,6 +24,7 @@ import {
 } from "./history.ts";
 import type { MigrationHost, StatementRunner } from "./host.ts";
 import { acquireLock } from "./lock.ts";
+import { createAll } from "../metadata.ts";
 
 /** Options of `engine.migrate()`. */
 export interface MigrateOptions {
@@ -172,9 +173,10 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
     onWait: progress,
   });
   try {
+    // Everything runs on the connection holding the lock where there is one: the pool may have no other.
     const run: MigrationHost | NonNullable<typeof lock.connection> = lock.connection ?? host;
-    await host.createAll([t], { checkfirst: true });
-    const pending = check(files, await readHistory(host, t), t.name);
+    await createAll(run, host.config.schema, [t], { checkfirst: true });
+    const pending = check(files, await readHistory(host, t, run), t.name);
     if (pending.length === 0) progress("nothing to apply");
     if (!transactional && pending.length > 0) {
       progress(
