@@ -147,7 +147,10 @@ export function diffSchema(
         const backed = info.indexes.some((ix) =>
           ix.unique && ix.columns.length === 1 && lower(ix.columns[0]) === lower(key)
         );
-        if (!backed) statements.push(d.alter.addUniqueSql(table, key, schema));
+        if (!backed) {
+          statements.push(d.alter.addUniqueSql(table, key, schema));
+          warnings.push(`${table.name}.${key} becomes UNIQUE: this fails if it holds a value twice`);
+        }
       }
     }
     for (const extra of cols.values()) {
