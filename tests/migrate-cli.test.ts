@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
@@ -94,6 +94,55 @@ describe("irisql command line", () => {
     });
     assert.match(again.text, /no changes/);
     assert.equal((await readdir(folder)).length, 1);
+  });
+
+  it("pull names every column it cannot express; --ignore leaves their tables out of pull and generate", async () => {
+    const p = uniqueName("ig");
+    const e = createEngine(url);
+    try {
+      await e.execute(`CREATE TABLE "${schema}"."${p}_kept" (id integer PRIMARY KEY, note text)`);
+      await e.execute(`CREATE TABLE "${schema}"."${p}_odd" (id integer PRIMARY KEY, a tsvector, b inet)`);
+    } finally {
+      await e.dispose();
+    }
+    const stopped = await run(["pull", "--url", url]);
+    assert.equal(stopped.code, 1, stopped.text);
+    assert.match(stopped.text, new RegExp(`${p}_odd\\.a has type tsvector[^]*${p}_odd\\.b has type inet`));
+    assert.match(stopped.text, /--ignore/);
+    await mkdir(join(ROOT, "test-output"), { recursive: true });
+    const out = join(ROOT, "test-output", `${p}_pulled.ts`);
+    try {
+      const pulled = await run([
+        "pull",
+        "--url",
+        url,
+        "--out",
+        out,
+        "--import-from",
+        join(ROOT, "mod.ts"),
+        "--ignore",
+        `${p}_odd`,
+      ]);
+      assert.equal(pulled.code, 0, pulled.text);
+      const text = await readFile(out, "utf8");
+      assert.match(text, new RegExp(`table\\("${p}_kept"`));
+      assert.doesNotMatch(text, new RegExp(`${p}_odd`));
+      const gen = await run([
+        "generate",
+        "--url",
+        url,
+        "--schema",
+        out,
+        "--folder",
+        join(dir, "ig"),
+        "--ignore",
+        `${p}_odd`,
+      ]);
+      assert.equal(gen.code, 0, gen.text);
+      assert.match(gen.text, /no changes/);
+    } finally {
+      await rm(out, { force: true });
+    }
   });
 
   it("a failing migration exits 1 with the server's reason", async () => {

@@ -1,25 +1,29 @@
 /**
  * Everything the three entry points share: read the environment, open the
- * database, create the table and the seed, build the app. The entry points
- * only listen and stop, each the way its runtime does it.
+ * database, bring its schema up to date with the migrations in migrations/
+ * (engine.migrate, as a deployed app would at startup), add the seed, build
+ * the app. The entry points only listen and stop, each the way its runtime does it.
  *
  *   DATABASE_URL  default: PGlite in examples/hono/.data/db (embedded, no server)
  *                 also postgres://user:pass@host:5432/db and iris://user:pass@host:5432/USER
  *   PORT          default 8787 (0 picks a free port)
  *   HOST          default 127.0.0.1
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Hono } from "hono";
-import { createEngine, type Engine } from "irisql";
+import { createEngine, type Engine, QueryError } from "irisql";
 import { createApp } from "./app.ts";
 import { lockDataDir } from "./data-lock.ts";
 import { type Embedder, hashedNgramEmbedder } from "./embedding.ts";
 import type { SessionEnv } from "./session-middleware.ts";
+import { EMBEDDING_DIMENSIONS } from "./schema.ts";
 import { openStore, type Store } from "./store.ts";
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("./.data/db", import.meta.url));
+/** One migration folder per dialect: migrations/postgres (PostgreSQL, PGlite) and migrations/iris. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 export const DEFAULT_PORT = 8787;
 
 export interface Example {
@@ -45,8 +49,9 @@ export async function startExample(options: { embedder?: Embedder } = {}): Promi
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= engine.dispose().finally(unlock));
   try {
-    const embedder = options.embedder ?? hashedNgramEmbedder(256);
-    const store = await openStore(engine, embedder);
+    const embedder = options.embedder ?? hashedNgramEmbedder(EMBEDDING_DIMENSIONS);
+    const vectors = await migrate(engine);
+    const store = openStore(embedder, vectors);
     const seeded = await store.seedIfEmpty(engine);
     if (seeded > 0) console.log(`Seeded ${seeded} documents.`);
     const search = store.search ? `vector search on (${embedder.name})` : "vector search off: no pgvector";
@@ -63,6 +68,31 @@ export async function startExample(options: { embedder?: Embedder } = {}): Promi
     await close();
     throw error;
   }
+}
+
+/**
+ * Apply the pending migrations of the engine's dialect; true when the `embedding` column is there.
+ * On PostgreSQL without pgvector the migration that adds it fails (and is rolled back, so a later
+ * start, once pgvector is installed, applies it): the example then runs without vector search.
+ */
+async function migrate(engine: Engine): Promise<boolean> {
+  const folder = join(MIGRATIONS_DIR, engine.dialect.name);
+  try {
+    await engine.migrate({ folder, onProgress: (line) => console.log(line) });
+    return true;
+  } catch (error) {
+    if (!vectorMissing(error)) throw error;
+    console.log("pgvector is not installed in this database: the embedding migration waits, vector search is off");
+    return false;
+  }
+}
+
+/** PostgreSQL without pgvector: SQLSTATE 42704 (undefined object) naming vector, anywhere in the causes. */
+function vectorMissing(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof QueryError && e.sqlstate === "42704" && /\bvector\b/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 function readPort(raw: string | undefined): number {

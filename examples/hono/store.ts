@@ -2,44 +2,21 @@
  * The document store: the `docs` table and every database operation the
  * routes use, each run on the Session the request already holds.
  *
- * Vector search needs pgvector (or IRIS). On a PostgreSQL without pgvector
- * the table is created without the `embedding` column and everything but
- * /search still works; `store.search` says which case we are in.
+ * The table itself is made by the migrations (bootstrap.ts runs them); its
+ * definition is in schema.ts. Vector search needs pgvector (or IRIS): on a
+ * PostgreSQL without pgvector the migration that adds `embedding` cannot run,
+ * the table lacks that column, and everything but /search still works;
+ * `store.search` says which case we are in.
  */
-import {
-  col,
-  type Engine,
-  index,
-  type InferInsert,
-  type InferRow,
-  QueryError,
-  type Session,
-  table,
-  type VectorMetric,
-} from "irisql";
+import { type Engine, type InferInsert, type InferRow, type Session, table, type VectorMetric } from "irisql";
 import type { Embedder } from "./embedding.ts";
+import { docColumns, docs, EMBEDDING_DIMENSIONS } from "./schema.ts";
 import { SEED_DOCS } from "./seed.ts";
 
-export const DOCS_TABLE = "docs";
+/** The same table as the database has it without pgvector: no `embedding` column. */
+const docsWithoutEmbedding = table(docs.name, docColumns);
 
-const docColumns = {
-  id: col.bigint().primaryKey().generated(),
-  slug: col.varchar(120).notNull().unique(),
-  title: col.varchar(200).notNull(),
-  body: col.text().notNull(),
-  createdAt: col.timestamp().defaultNow(),
-  updatedAt: col.timestamp(),
-};
-
-/** The table with an `embedding` column sized for the embedder, and an HNSW index on it. */
-function docsWithEmbedding(dimensions: number) {
-  return table(DOCS_TABLE, { ...docColumns, embedding: col.vector(dimensions) }, {
-    indexes: [index("docs_embedding_hnsw").on("embedding").hnsw({ metric: "cosine" })],
-  });
-}
-const docsWithoutEmbedding = table(DOCS_TABLE, docColumns);
-
-type DocsTable = ReturnType<typeof docsWithEmbedding>;
+type DocsTable = typeof docs;
 type DocRow = InferRow<DocsTable>;
 
 /** A document as the API returns it (no embedding: 256 numbers help nobody reading JSON). */
@@ -167,38 +144,19 @@ export class Store {
 }
 
 /**
- * Create the table if it is missing (`checkfirst`, so a second start on the
- * same database is a no-op) and say whether vector search is available.
+ * The store over the migrated `docs` table; `search` says whether the migrations
+ * could add its `embedding` column (bootstrap.ts). The embedder must fill that column.
  */
-export async function openStore(engine: Engine, embedder: Embedder): Promise<Store> {
-  const withEmbedding = docsWithEmbedding(embedder.dimensions);
-  const search = await createDocsTable(engine, withEmbedding);
+export function openStore(embedder: Embedder, search: boolean): Store {
+  if (search && embedder.dimensions !== EMBEDDING_DIMENSIONS) {
+    throw new Error(
+      `The embedder ${embedder.name} makes vectors of ${embedder.dimensions} numbers, but the migrations give ` +
+        `docs.embedding ${EMBEDDING_DIMENSIONS}: change EMBEDDING_DIMENSIONS in schema.ts and generate a migration ` +
+        `(see README.md, "Schema changes")`,
+    );
+  }
   // Without vectors the table simply lacks `embedding`; the store never touches it then.
-  const used = search ? withEmbedding : (docsWithoutEmbedding as unknown as DocsTable);
-  return new Store(used, embedder, search);
-}
-
-async function createDocsTable(engine: Engine, withEmbedding: DocsTable): Promise<boolean> {
-  if (await engine.hasTable(DOCS_TABLE)) {
-    const { tables } = await engine.introspect();
-    const existing = tables.find((t) => t.name.toLowerCase() === DOCS_TABLE);
-    const hasEmbedding = !!existing?.columns.some((c) => c.name.toLowerCase() === "embedding");
-    await engine.createAll([hasEmbedding ? withEmbedding : docsWithoutEmbedding], { checkfirst: true });
-    return hasEmbedding;
-  }
-  try {
-    await engine.createAll([withEmbedding], { checkfirst: true });
-    return true;
-  } catch (error) {
-    if (!isMissingVectorType(error)) throw error;
-    await engine.createAll([docsWithoutEmbedding], { checkfirst: true });
-    return false;
-  }
-}
-
-/** PostgreSQL without pgvector: SQLSTATE 42704 (undefined object), saying CREATE EXTENSION vector. */
-function isMissingVectorType(error: unknown): boolean {
-  return error instanceof QueryError && error.sqlstate === "42704" && /\bvector\b/i.test(error.message);
+  return new Store(search ? docs : (docsWithoutEmbedding as unknown as DocsTable), embedder, search);
 }
 
 function embeddingText(d: { title: string; body: string }): string {

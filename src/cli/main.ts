@@ -14,16 +14,18 @@ import { loadSchemaModule } from "../migrate/schema-module.ts";
 export const HELP = `irisql: migrations for IRIS (iris-pgwire), PostgreSQL and PGlite
 
 Usage:
-  irisql generate --schema <module.ts> [--folder migrations] [--name <name>] [--allow-drop]
+  irisql generate --schema <module.ts> [--folder migrations] [--name <name>] [--allow-drop] [--ignore t1,t2]
   irisql migrate [up] [--folder migrations] [--dry-run]
   irisql migrate status [--folder migrations]
-  irisql pull [--out schema.ts] [--import-from irisql]
+  irisql pull [--out schema.ts] [--import-from irisql] [--ignore t1,t2]
 
 Options:
   --url <url>          database URL (default: $DATABASE_URL), e.g. postgres://u:p@host/db,
                        iris://u:p@host:5432/USER?transactions=server, pglite:./data
   --folder <dir>       migration folder (default: migrations); keep one folder per dialect
   --table <name>       history table (default: ${DEFAULT_HISTORY_TABLE})
+  --ignore <t1,t2>     live tables that are not the module's business (generate neither
+                       drops nor compares them; pull leaves them out)
   --lock-timeout <ms>  how long to wait for another migrate (default: 60000)
   -h, --help           this text
 `;
@@ -46,6 +48,7 @@ const VALUES = new Set([
   "--out",
   "--import-from",
   "--lock-timeout",
+  "--ignore",
 ]);
 
 function parse(argv: readonly string[]) {
@@ -101,6 +104,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (!url) throw new UsageError("no database URL: pass --url or set DATABASE_URL");
     const folder = str("--folder") ?? "migrations";
     const table = str("--table");
+    const ignoreTables = (str("--ignore") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     engine = createEngine(url);
     out(`irisql ${command}${sub ? " " + sub : ""}: ${engine.url}`);
 
@@ -138,6 +142,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         name: str("--name"),
         allowDrop: opts.has("--allow-drop"),
         historyTable: table,
+        ignoreTables,
       });
       for (const w of r.warnings) out(`warning: ${w}`);
       out(r.file ? `wrote ${r.file} (${r.statements.length} statements)` : "no changes: nothing to generate");
@@ -148,7 +153,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const history = table ?? DEFAULT_HISTORY_TABLE;
     const text = pullSchema(engine.dialect, live.tables, {
       importFrom: str("--import-from"),
-      ignoreTables: [history, history + "_lock"],
+      ignoreTables: [...ignoreTables, history, history + "_lock"],
     });
     const file = str("--out");
     if (file) {

@@ -42,7 +42,20 @@ export interface AlterSpelling {
   alterDefaultSql(table: AnyTable, column: string, schema: string): string;
   addUniqueSql(table: AnyTable, column: string, schema: string): string;
   addForeignKeySql(table: AnyTable, column: string, schema: string): string;
+  /**
+   * ALTER TABLE ... DROP CONSTRAINT for a foreign key the catalog named; only dialects whose
+   * introspection reports foreign keys (TableInfo.foreignKeys) need it.
+   */
+  dropForeignKeySql?(table: TableName, constraint: string, schema: string): string;
   dropIndexSql(index: string, table: TableName, schema: string): string;
+  /** ALTER TABLE ... RENAME COLUMN, where spelled: generate never writes it, it shows it when refusing a drop + add. */
+  renameColumnSql?(table: TableName, from: string, to: string, schema: string): string;
+  /**
+   * A statement that, run first in a migration's transaction, makes the unqualified names of
+   * its SQL resolve in `schema` until the transaction ends (PostgreSQL: search_path, set
+   * locally). Undefined where the server has no such setting; migrate then runs files as written.
+   */
+  schemaScopeSql?(schema: string): string;
   /** The column type an introspected column has; undefined where its catalog row cannot say. */
   readColumnType(info: ColumnInfoRow): ColumnType | undefined;
   /** The DEFAULT text the definition gives the column ("" for none), as createTableSql spells it. */

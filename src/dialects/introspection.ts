@@ -20,6 +20,13 @@ export interface ColumnInfoRow {
   scale: number | null;
   /** The default as SQL text, or null when there is none. */
   default: string | null;
+  /**
+   * A vector column's dimensions, where the dialect's catalog query reports them
+   * (PostgreSQL: the pgvector type modifier); undefined where it does not say.
+   */
+  dimensions?: number | null;
+  /** An IDENTITY column, where the dialect's catalog query says; undefined where it does not. */
+  identity?: boolean;
 }
 
 /** One index of a table, as `engine.introspect()` read it. */
@@ -30,6 +37,32 @@ export interface IndexInfo {
   columns: string[];
   /** It is a unique index. */
   unique: boolean;
+  /** An HNSW vector index's settings as the catalog holds them (pgvector's defaults filled in), where reported. */
+  hnsw?: { metric: "cosine" | "dot" | "l2"; m: number; efConstruction: number };
+  /**
+   * What index() cannot say about it (an expression, a partial index's WHERE, an operator
+   * class, DESC, INCLUDE, another access method), where reported. generate never drops or
+   * rebuilds such an index unless the module names it.
+   */
+  custom?: string;
+}
+
+/** One foreign key, as `engine.introspect()` read it (only where the dialect reports foreign keys). */
+export interface ForeignKeyInfo {
+  /** The constraint's name. */
+  name: string;
+  /** The referencing columns, in key order. */
+  columns: string[];
+  /** The referenced table's schema. */
+  refSchema: string;
+  /** The referenced table. */
+  refTable: string;
+  /** The referenced columns, in key order. */
+  refColumns: string[];
+  /** "NO ACTION", "RESTRICT", "CASCADE", "SET NULL" or "SET DEFAULT". */
+  onDelete: string;
+  /** As onDelete, for updates of the referenced key. */
+  onUpdate: string;
 }
 
 /** One table, as `engine.introspect()` read it. */
@@ -44,6 +77,16 @@ export interface TableInfo {
   primaryKey: string[];
   /** Its indexes. */
   indexes: IndexInfo[];
+  /**
+   * True where the dialect reads index settings back (`hnsw`, `custom`: PostgreSQL, PGlite);
+   * elsewhere generate compares an index's columns and uniqueness only.
+   */
+  indexSettings?: boolean;
+  /**
+   * Its foreign keys, where the dialect's introspection reads them (PostgreSQL and PGlite);
+   * undefined where it does not, and then generate compares foreign keys of new columns only.
+   */
+  foreignKeys?: ForeignKeyInfo[];
 }
 
 type Row = Record<string, unknown>;
@@ -85,8 +128,19 @@ export function readTables(
       precision: num(pick(row, "numeric_precision")),
       scale: num(pick(row, "numeric_scale")),
       default: (pick(row, "column_default") ?? null) as string | null,
+      ...optionalColumnFields(row),
     });
   }
   for (const row of rows.primaryKeys) find(row)?.primaryKey.push(str(pick(row, "column_name")));
   return { tables: [...byName.values()], find };
+}
+
+/** The optional ColumnInfoRow fields, from the columns a dialect's query may add (vector_dimensions, is_identity). */
+function optionalColumnFields(row: Row): Partial<ColumnInfoRow> {
+  const out: Partial<ColumnInfoRow> = {};
+  const dims = pick(row, "vector_dimensions");
+  if (dims !== undefined) out.dimensions = num(dims);
+  const identity = pick(row, "is_identity");
+  if (identity !== undefined && identity !== null) out.identity = /^(yes|1|true)$/i.test(str(identity));
+  return out;
 }

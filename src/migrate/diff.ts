@@ -3,18 +3,22 @@
  * introspect() reports, as the DDL statements (spelled by the dialect) that close the gap.
  *
  * What it compares: tables, columns (type, NOT NULL, default), primary keys, single-column
- * UNIQUE, indexes by name (columns and uniqueness; HNSW parameters are not read back), and
- * foreign keys of new tables and new columns (introspect() does not report foreign keys, so
- * one added to or removed from an existing column is not seen). What it refuses
- * (UnsafeChangeError): a type change that can lose data (only widening is written), a
- * primary key change, dropping a UNIQUE constraint, and dropping tables or columns unless
- * `allowDrop` says so. A column whose type the catalog cannot say is left alone, with a warning.
+ * UNIQUE, indexes by name (columns, uniqueness and, where the dialect reads them back, HNSW
+ * metric, m and ef_construction), and foreign keys: those of new tables and new columns
+ * always; added to, retargeted on or removed from existing columns where introspect()
+ * reports foreign keys (PostgreSQL, PGlite). What it refuses (UnsafeChangeError): a type
+ * change that can lose data (only widening is written), a primary key change, dropping a
+ * UNIQUE constraint, retargeting a foreign key whose ON DELETE/ON UPDATE references() cannot
+ * say, dropping tables or columns unless `allowDrop` says so, and, even with `allowDrop`, a
+ * column dropped while one of the same type is added to the same table (a rename would lose
+ * its data that way). A column whose type the catalog cannot say is left alone, with a
+ * warning; so is an index that index() cannot express (expression, partial, other methods).
  */
 import type { ColumnType } from "../dialects/alter.ts";
 import type { Dialect } from "../dialects/dialect.ts";
 import { constraintName } from "../dialects/ddl.ts";
-import type { ColumnInfoRow, TableInfo } from "../dialects/introspection.ts";
-import { type AnyTable, type ColumnSpec, sortByDependencies } from "../schema.ts";
+import type { ColumnInfoRow, ForeignKeyInfo, IndexInfo, TableInfo } from "../dialects/introspection.ts";
+import { type AnyTable, type ColumnSpec, type IndexSpec, sortByDependencies } from "../schema.ts";
 import { UnsafeChangeError } from "./errors.ts";
 
 /** Options of {@linkcode diffSchema} (and of `generate()`). */
@@ -119,11 +123,15 @@ export function diffSchema(
     if (pkWant !== pkHave) {
       unsafe.push(`${table.name}: primary key (${pkHave || "none"}) -> (${pkWant || "none"}) is not generated`);
     }
+    const fks = info.foreignKeys;
+    const fkOf = (column: string) => fks?.find((k) => k.columns.length === 1 && lower(k.columns[0]) === lower(column));
+    const added: string[] = [];
     for (const key of table.columnNames) {
       const spec = table.columns[key].spec as ColumnSpec;
       const have = cols.get(lower(key));
       cols.delete(lower(key));
       if (!have) {
+        added.push(key);
         statements.push(d.alter.addColumnSql(table, key, schema));
         if (spec.notNull && !spec.hasDefault && !spec.defaultNow && !spec.generated) {
           warnings.push(`${table.name}.${key} is added NOT NULL without a default: this fails if the table has rows`);
@@ -133,19 +141,46 @@ export function diffSchema(
         continue;
       }
       compareColumn(d, table, key, spec, have, schema, statements, warnings, unsafe);
+      if (fks) compareForeignKey(d, table, key, spec, fkOf(key), schema, statements, later, warnings, unsafe);
       // UNIQUE on one column
       if (spec.unique && !spec.primaryKey) {
         const backed = info.indexes.some((ix) =>
           ix.unique && ix.columns.length === 1 && lower(ix.columns[0]) === lower(key)
         );
-        if (!backed) statements.push(d.alter.addUniqueSql(table, key, schema));
+        if (!backed) {
+          statements.push(d.alter.addUniqueSql(table, key, schema));
+          warnings.push(`${table.name}.${key} becomes UNIQUE: this fails if it holds a value twice`);
+        }
       }
     }
     for (const extra of cols.values()) {
-      if (options.allowDrop) drops.push(d.alter.dropColumnSql(table, extra.name, schema));
+      const rename = renamedTo(d, table, extra, added);
+      if (rename) {
+        const sql = d.alter.renameColumnSql?.(table, extra.name, rename, schema);
+        unsafe.push(
+          `${table.name}.${extra.name} is not in the module and ${rename} is new, with the same type: if it was ` +
+            `renamed, drop + add would lose its data, so write the rename by hand` +
+            (sql ? ` (${sql})` : "") + `; if not, generate the new column first and the drop (--allow-drop) after`,
+        );
+      } else if (options.allowDrop) drops.push(d.alter.dropColumnSql(table, extra.name, schema));
       else {unsafe.push(
           `${table.name}.${extra.name} is not in the module: dropping it deletes its data (use --allow-drop)`,
         );}
+    }
+    // Foreign keys the module no longer has, on columns it keeps (a dropped column takes its key along).
+    for (const k of fks ?? []) {
+      if (k.columns.length !== 1) {
+        warnings.push(
+          `${table.name}: foreign key ${k.name} (${k.columns.join(", ")}) spans several columns, which references() ` +
+            `cannot say; left as it is`,
+        );
+        continue;
+      }
+      const column = table.declaredName(k.columns[0]);
+      if (!column || table.columns[column].spec.references) continue;
+      if (!d.alter.dropForeignKeySql) {
+        unsafe.push(`${table.name}.${column}: dropping foreign key ${k.name} is not spelled for ${d.name}`);
+      } else statements.push(d.alter.dropForeignKeySql(table, k.name, schema));
     }
     // Indexes
     const wantIx = new Map(table.indexes.map((ix) => [lower(ix.name), ix]));
@@ -154,10 +189,17 @@ export function diffSchema(
       const cols = ix.columns.map(lower);
       if (want) {
         wantIx.delete(lower(ix.name));
-        if (want.columns.map(lower).join(",") !== cols.join(",") || want.unique !== ix.unique) {
+        if (indexDiffers(want, ix, info.indexSettings === true)) {
           statements.push(d.alter.dropIndexSql(ix.name, table, schema));
           later.push(d.createIndexSql(want, table, schema));
+          if (ix.custom) warnings.push(`${table.name}: index ${ix.name} (${ix.custom}) is rebuilt as index() says`);
         }
+        continue;
+      }
+      if (ix.custom) {
+        warnings.push(
+          `${table.name}: index ${ix.name} (${ix.custom}) is not in the module and index() cannot say it; left as it is`,
+        );
         continue;
       }
       // Indexes behind the primary key and behind UNIQUE columns belong to those constraints.
@@ -174,9 +216,18 @@ export function diffSchema(
     }
     for (const ix of wantIx.values()) later.push(d.createIndexSql(ix, table, schema));
   }
-  for (const info of liveByName.values()) {
-    if (wanted.has(lower(info.name))) continue;
-    if (options.allowDrop) {
+  for (const info of dropOrder([...liveByName.values()].filter((t) => !wanted.has(lower(t.name))))) {
+    const twin = created.find((t) =>
+      t.columnNames.length === info.columns.length &&
+      info.columns.every((c) => t.declaredName(c.name) !== undefined)
+    );
+    if (twin) {
+      unsafe.push(
+        `table ${info.name} is not in the module and ${twin.name}, with the same columns, is new: if it was renamed, ` +
+          `drop + create would lose its rows, so write ALTER TABLE ... RENAME TO by hand; if not, generate the new ` +
+          `table first and the drop (--allow-drop) after`,
+      );
+    } else if (options.allowDrop) {
       drops.push(d.dropTableSql({ name: info.name, schema: undefined } as unknown as AnyTable, schema, false));
     } else unsafe.push(`table ${info.name} is not in the module: dropping it deletes its data (use --allow-drop)`);
   }
@@ -226,4 +277,100 @@ function compareColumn(
   if (!spec.generated && normDefault(d.alter.defaultText(spec)) !== normDefault(have.default)) {
     statements.push(d.alter.alterDefaultSql(table, key, schema));
   }
+}
+
+/** An added column of the same type as the dropped one: what a rename looks like in a diff. */
+function renamedTo(d: Dialect, table: AnyTable, dropped: ColumnInfoRow, added: readonly string[]): string | undefined {
+  const type = d.alter.readColumnType(dropped);
+  if (!type) return undefined;
+  return added.find((key) => {
+    const spec = table.columns[key].spec as ColumnSpec;
+    return spec.kind === type.kind && d.columnType({ ...spec, ...type } as ColumnSpec) === d.columnType(spec);
+  });
+}
+
+/** Columns, uniqueness, and where the catalog says, HNSW settings and anything index() cannot say. */
+function indexDiffers(want: IndexSpec, ix: IndexInfo, settings: boolean): boolean {
+  if (want.columns.map(lower).join(",") !== ix.columns.map(lower).join(",") || want.unique !== ix.unique) return true;
+  if (!settings) return false; // the dialect does not read index settings back
+  if (!want.hnsw) return ix.hnsw !== undefined || ix.custom !== undefined;
+  const h = ix.hnsw;
+  return !h || h.metric !== want.hnsw.metric || h.m !== (want.hnsw.m ?? 16) ||
+    h.efConstruction !== (want.hnsw.efConstruction ?? 64);
+}
+
+const DEFAULT_ACTION = "NO ACTION";
+
+/** An existing column's foreign key against the module's references() (only where foreign keys are introspected). */
+function compareForeignKey(
+  d: Dialect,
+  table: AnyTable,
+  key: string,
+  spec: ColumnSpec,
+  live: ForeignKeyInfo | undefined,
+  schema: string,
+  statements: string[],
+  later: string[],
+  warnings: string[],
+  unsafe: string[],
+) {
+  const ref = spec.references;
+  if (!ref) return; // a key the module dropped is handled with the table's other keys
+  const target = ref.table();
+  const targetSchema = target.schema ?? schema;
+  const actions = live &&
+    [
+      live.onDelete !== DEFAULT_ACTION ? `ON DELETE ${live.onDelete}` : "",
+      live.onUpdate !== DEFAULT_ACTION ? `ON UPDATE ${live.onUpdate}` : "",
+    ].filter(Boolean).join(" ");
+  if (live) {
+    const same = lower(live.refTable) === lower(target.name) && lower(live.refSchema) === lower(targetSchema) &&
+      live.refColumns.length === 1 && lower(live.refColumns[0]) === lower(ref.column);
+    if (same) {
+      if (actions) {
+        warnings.push(
+          `${table.name}.${key}: foreign key ${live.name} has ${actions}, which references() cannot say; kept as it is`,
+        );
+      }
+      return;
+    }
+    if (actions) {
+      unsafe.push(
+        `${table.name}.${key}: foreign key ${live.name} -> ${live.refTable}(${live.refColumns.join(", ")}) has ` +
+          `${actions}, which references() cannot say: retargeting it to ${target.name}(${ref.column}) would lose that`,
+      );
+      return;
+    }
+    if (!d.alter.dropForeignKeySql) {
+      unsafe.push(`${table.name}.${key}: dropping foreign key ${live.name} is not spelled for ${d.name}`);
+      return;
+    }
+    statements.push(d.alter.dropForeignKeySql(table, live.name, schema));
+  }
+  later.push(d.alter.addForeignKeySql(table, key, schema));
+  warnings.push(
+    `${table.name}.${key} gets a foreign key to ${target.name}(${ref.column}): this fails if a row holds a value ` +
+      `${target.name} does not have`,
+  );
+}
+
+/** Live tables to drop, those that reference others first (a referenced table cannot go before them). */
+function dropOrder(tables: TableInfo[]): TableInfo[] {
+  const out: TableInfo[] = [];
+  const left = new Set(tables);
+  const names = (set: Set<TableInfo>) => new Set([...set].map((t) => lower(t.name)));
+  while (left.size > 0) {
+    const pending = names(left);
+    // A table no other remaining table references may go now.
+    const next = [...left].find((t) =>
+      ![...left].some((o) =>
+        o !== t && (o.foreignKeys ?? []).some((k) =>
+          lower(k.refTable) === lower(t.name) && pending.has(lower(o.name))
+        )
+      )
+    ) ?? [...left][0]; // a cycle: leave the order as it is
+    out.push(next);
+    left.delete(next);
+  }
+  return out;
 }

@@ -7,6 +7,8 @@
  */
 import { col, table } from "../schema.ts";
 import { sql } from "../sql.ts";
+import type { Executor } from "../executor.ts";
+import { hasTable } from "../metadata.ts";
 import type { MigrationHost, StatementRunner } from "./host.ts";
 
 export const DEFAULT_HISTORY_TABLE = "irisql_migrations";
@@ -40,10 +42,13 @@ export type HistoryTable = ReturnType<typeof historyTable>;
 const ref = (t: HistoryTable, host: MigrationHost) =>
   sql.raw(host.dialect.tableRef(t.name, t.schema ?? host.config.schema));
 
-/** Rows by migration name; an empty list where the table does not exist yet. */
-export async function readHistory(host: MigrationHost, t: HistoryTable): Promise<HistoryRow[]> {
-  if (!(await host.hasTable(t.name, t.schema ?? host.config.schema))) return [];
-  const r = await host.execute(
+/**
+ * Rows by migration name; an empty list where the table does not exist yet. `exec` runs the
+ * queries (the connection holding the migration lock, so a pool of one is enough).
+ */
+export async function readHistory(host: MigrationHost, t: HistoryTable, exec: Executor = host): Promise<HistoryRow[]> {
+  if (!(await hasTable(exec, t.schema ?? host.config.schema, t.name))) return [];
+  const r = await exec.execute(
     sql`SELECT ${
       sql.raw(["name", "checksum", "state", "done", "total", "error"].map((c) => host.dialect.quoteId(c)).join(", "))
     } FROM ${ref(t, host)} ORDER BY ${sql.id("name")}`,

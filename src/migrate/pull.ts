@@ -1,9 +1,9 @@
 /**
  * `irisql pull`: a schema module (table() / col.* / index()) written from introspect(), so
- * an existing database can be adopted. What the catalog does not say is not invented:
- * foreign keys and HNSW parameters (introspect() does not report them) are left out with a
- * comment, identity columns on PostgreSQL are not marked generated(), and a column whose
- * type cannot be read (a pgvector column's dimensions, unknown types) stops pull with an error.
+ * an existing database can be adopted. What the catalog does not say is not invented: where
+ * introspect() reports no foreign keys or HNSW settings (IRIS) they are left out with a
+ * comment; ON DELETE actions, keys over several columns and indexes index() cannot say are
+ * comments too; columns whose type cannot be read stop pull with one error naming them all.
  */
 import { constraintName } from "../dialects/ddl.ts";
 import type { Dialect } from "../dialects/dialect.ts";
@@ -91,60 +91,122 @@ function defaultCall(kind: string, raw: string | null): { call: string; note?: s
 /**
  * Write a schema module (TypeScript source with table(), col.* and index())
  * for introspected tables, as `irisql pull` does, so an existing database can
- * be adopted. What the catalog does not say (foreign keys, HNSW parameters) is
- * left out with a comment; a column whose type cannot be read throws
- * MigrationError. Nothing is sent to the database.
+ * be adopted. Foreign keys and HNSW settings are written where introspect()
+ * reports them (PostgreSQL, PGlite); what the module cannot say (ON DELETE
+ * actions, keys over several columns, expression or partial indexes) is left
+ * out with a comment. Columns whose type cannot be read throw MigrationError,
+ * all named at once. Nothing is sent to the database.
  */
 export function pullSchema(d: Dialect, tables: readonly TableInfo[], options: PullOptions = {}): string {
   const ignore = new Set((options.ignoreTables ?? []).map((s) => s.toLowerCase()));
   const used = new Set<string>();
+  const kept = tables.filter((t) => !ignore.has(t.name.toLowerCase()));
+  const vars = new Map(kept.map((t) => [`${t.schema}.${t.name}`.toLowerCase(), varName(t.name, used)]));
+  const reportsKeys = kept.some((t) => t.foreignKeys !== undefined);
+  const from = JSON.stringify(options.importFrom ?? "irisql");
   const out: string[] = [
-    `// Written by irisql pull from a ${d.name} database. Foreign keys and HNSW index parameters are not`,
-    `// read from the catalog: add references() and .hnsw() by hand where the database has them.`,
-    `import { col, index, table } from ${JSON.stringify(options.importFrom ?? "irisql")};`,
+    `// Written by irisql pull from a ${d.name} database.` +
+    (reportsKeys
+      ? ""
+      : ` Foreign keys and HNSW index parameters are not\n// read from this catalog: add references() and .hnsw() by hand where the database has them.`),
+    "",
     "",
   ];
-  let usesIndex = false;
-  for (const t of tables) {
-    if (ignore.has(t.name.toLowerCase())) continue;
+  const unreadable: string[] = [];
+  let usesIndex = false, usesAnyTable = false;
+  for (const t of kept) {
+    const self = vars.get(`${t.schema}.${t.name}`.toLowerCase())!;
     const pk = new Set(t.primaryKey.map((s) => s.toLowerCase()));
     const uniqueCols = new Set<string>();
     const indexes: string[] = [];
+    const notes: string[] = [];
     for (const ix of t.indexes) {
       const cols = ix.columns.map((s) => s.toLowerCase());
       if (ix.unique && cols.length === pk.size && cols.every((c) => pk.has(c))) continue;
       if (
-        ix.unique && ix.columns.length === 1 &&
+        ix.unique && ix.columns.length === 1 && !ix.custom &&
         ix.name.toLowerCase() === constraintName(t.name, ix.columns[0], "key").toLowerCase()
       ) {
         uniqueCols.add(cols[0]);
         continue;
       }
+      if (ix.custom && !ix.hnsw) {
+        notes.push(`// index ${ix.name} (${ix.custom.replace(/\s+/g, " ")}) is left out: index() cannot say it`);
+        continue;
+      }
       usesIndex = true;
-      indexes.push(
-        `index(${JSON.stringify(ix.name)}).on(${ix.columns.map((c) => JSON.stringify(c)).join(", ")})${
-          ix.unique ? ".unique()" : ""
-        }`,
+      let call = `index(${JSON.stringify(ix.name)}).on(${ix.columns.map((c) => JSON.stringify(c)).join(", ")})`;
+      if (ix.unique) call += ".unique()";
+      if (ix.hnsw) {
+        const h = ix.hnsw;
+        const opts = [`metric: ${JSON.stringify(h.metric)}`];
+        if (h.m !== 16) opts.push(`m: ${h.m}`);
+        if (h.efConstruction !== 64) opts.push(`efConstruction: ${h.efConstruction}`);
+        call += `.hnsw({ ${opts.join(", ")} })`;
+      }
+      indexes.push(call);
+    }
+    const refs = new Map<string, string>();
+    for (const k of t.foreignKeys ?? []) {
+      const target = vars.get(`${k.refSchema}.${k.refTable}`.toLowerCase());
+      const actions = [
+        k.onDelete !== "NO ACTION" ? `ON DELETE ${k.onDelete}` : "",
+        k.onUpdate !== "NO ACTION" ? `ON UPDATE ${k.onUpdate}` : "",
+      ].filter(Boolean).join(" ");
+      if (k.columns.length !== 1 || !target) {
+        notes.push(
+          `// foreign key ${k.name} (${k.columns.join(", ")}) -> ${k.refTable}(${
+            k.refColumns.join(", ")
+          }) is left out: ` +
+            (k.columns.length !== 1 ? "references() covers one column" : "its table is not in this module"),
+        );
+        continue;
+      }
+      if (target === self) usesAnyTable = true;
+      const fn = target === self ? `(): AnyTable => ${target}` : `() => ${target}`;
+      refs.set(
+        k.columns[0].toLowerCase(),
+        `.references(${fn}, ${JSON.stringify(k.refColumns[0])})` +
+          (actions ? `\u0000${actions} in the database; references() cannot say it` : ""),
       );
     }
     const lines = t.columns.map((c) => {
-      let call = columnCall(d, t.name, c);
+      let call: string;
+      try {
+        call = columnCall(d, t.name, c);
+      } catch (error) {
+        unreadable.push((error as Error).message.replace(/^pull: /, ""));
+        return "";
+      }
       const kind = /^col\.(\w+)/.exec(call)![1];
       const def = defaultCall(kind, c.default);
       const isPk = pk.has(c.name.toLowerCase());
       if (isPk) call += ".primaryKey()";
       else if (!c.nullable) call += ".notNull()";
       if (uniqueCols.has(c.name.toLowerCase()) && !isPk) call += ".unique()";
+      if (c.identity && !def.call) def.call = ".generated()";
       if (def.call === ".generated()" && !["integer", "bigint", "smallint", "uuid"].includes(kind)) def.call = "";
       call += def.call;
-      return `  ${key(c.name)}: ${call},${def.note ? ` // ${def.note}` : ""}`;
+      const [ref, refNote] = (refs.get(c.name.toLowerCase()) ?? "").split("\u0000");
+      call += ref;
+      const note = [def.note, refNote].filter(Boolean).join("; ");
+      return `  ${key(c.name)}: ${call},${note ? ` // ${note}` : ""}`;
     });
     const opts = indexes.length ? `, {\n  indexes: [\n    ${indexes.join(",\n    ")},\n  ],\n}` : "";
     out.push(
-      `export const ${varName(t.name, used)} = table(${JSON.stringify(t.name)}, {\n${lines.join("\n")}\n}${opts});`,
+      ...notes,
+      `export const ${self} = table(${JSON.stringify(t.name)}, {\n${lines.join("\n")}\n}${opts});`,
       "",
     );
   }
-  if (!usesIndex) out[2] = `import { col, table } from ${JSON.stringify(options.importFrom ?? "irisql")};`;
+  if (unreadable.length) {
+    throw new MigrationError(
+      `pull: irisql cannot express these columns as col.*, so no module was written:\n  - ${
+        unreadable.join("\n  - ")
+      }\nLeave their tables out (irisql pull --ignore <tables>, and generate --ignore the same), or change the columns' types.`,
+    );
+  }
+  const names = [...(usesAnyTable ? ["type AnyTable"] : []), "col", ...(usesIndex ? ["index"] : []), "table"];
+  out[1] = `import { ${names.join(", ")} } from ${from};`;
   return out.join("\n");
 }

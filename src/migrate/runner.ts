@@ -24,6 +24,7 @@ import {
 } from "./history.ts";
 import type { MigrationHost, StatementRunner } from "./host.ts";
 import { acquireLock } from "./lock.ts";
+import { createAll } from "../metadata.ts";
 
 /** Options of `engine.migrate()`. */
 export interface MigrateOptions {
@@ -172,9 +173,10 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
     onWait: progress,
   });
   try {
+    // Everything runs on the connection holding the lock where there is one: the pool may have no other.
     const run: MigrationHost | NonNullable<typeof lock.connection> = lock.connection ?? host;
-    await host.createAll([t], { checkfirst: true });
-    const pending = check(files, await readHistory(host, t), t.name);
+    await createAll(run, host.config.schema, [t], { checkfirst: true });
+    const pending = check(files, await readHistory(host, t, run), t.name);
     if (pending.length === 0) progress("nothing to apply");
     if (!transactional && pending.length > 0) {
       progress(
@@ -183,6 +185,8 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
         }; each migration's progress is recorded in ${t.name} as it runs`,
       );
     }
+    const schema = host.config.schema;
+    const scope = schema === host.dialect.defaultSchema ? undefined : host.dialect.alter.schemaScopeSql?.(schema);
     const applied: string[] = [];
     for (const file of pending) {
       const started = Date.now();
@@ -191,6 +195,8 @@ export async function migrate(host: MigrationHost, options: MigrateOptions): Pro
       if (file.kind === "sql" && transactional) {
         try {
           await run.begin(async (tx) => {
+            // A folder is written once for many databases: its unqualified names go to the engine's schema.
+            if (scope) await tx.execute(scope);
             for (const statement of file.statements) await tx.execute(statement);
             await recordStart(tx, host, t, { ...file, total: file.statements.length }, "finished");
           });

@@ -5,7 +5,7 @@
 import type { AnyTable, ColumnSpec } from "../../schema.ts";
 import { quoteIdent } from "../../sql.ts";
 import { type AlterSpelling, columnDefinition, type ColumnType, schemaOf, type TableName } from "../alter.ts";
-import { constraintName } from "../ddl.ts";
+import { constraintName, stringLiteral } from "../ddl.ts";
 import type { ColumnInfoRow } from "../introspection.ts";
 import { spelling } from "./ddl.ts";
 import { tableRef } from "./names.ts";
@@ -39,8 +39,9 @@ function readColumnType(info: ColumnInfoRow): ColumnType | undefined {
     case "jsonb":
       return { kind: "json" };
     case "vector":
-      // information_schema does not give pgvector's dimensions.
-      return { kind: "vector" };
+      // information_schema does not give pgvector's dimensions; the type modifier does (introspection.ts).
+      // pgvector stores 4-byte floats whatever col.vector's element says, so the element is not read back.
+      return info.dimensions ? { kind: "vector", dimensions: info.dimensions } : { kind: "vector" };
   }
   return undefined;
 }
@@ -73,11 +74,20 @@ export const alter: AlterSpelling = {
       " FOREIGN KEY (" + quoteIdent(column) + ") REFERENCES " + tableRef(target.name, target.schema ?? schema) + " (" +
       quoteIdent(ref.column) + ")";
   },
+  dropForeignKeySql: (table, constraint, schema) =>
+    alterTable(table, schema) + " DROP CONSTRAINT " + quoteIdent(constraint),
+  renameColumnSql: (table, from, to, schema) =>
+    alterTable(table, schema) + " RENAME COLUMN " + quoteIdent(from) + " TO " + quoteIdent(to),
   // Index names live in the table's schema.
   dropIndexSql: (index, table, schema) => {
     const s = schemaOf(table, schema);
     return "DROP INDEX " + (s === "public" ? quoteIdent(index) : quoteIdent(s) + "." + quoteIdent(index));
   },
+  // The schema first, the session's own path after it (pgvector's type is usually in public).
+  schemaScopeSql: (schema) =>
+    `SELECT set_config('search_path', quote_ident(${
+      stringLiteral(schema)
+    }) || ', ' || current_setting('search_path'), true)`,
   readColumnType,
   defaultText: (s) => spelling.defaultSql(s).replace(/^DEFAULT /, ""),
 };
