@@ -74,7 +74,7 @@ export type {
 export type { FindOptions } from "./src/statements/select.ts";
 export type { NearestOptions } from "./src/statements/nearest.ts";
 export type { ColumnConditions, Operators, Where } from "./src/statements/where.ts";
-export type { ColumnInfoRow, CreateOptions, IndexInfo, TableInfo } from "./src/metadata.ts";
+export type { ColumnInfoRow, CreateOptions, ForeignKeyInfo, IndexInfo, TableInfo } from "./src/metadata.ts";
 export type { ReferencedTable } from "./src/values/column-spec.ts";
 export { encodeVector, parseVector, validateVector } from "./src/values/vector.ts";
 export { nearestOrder, similarity } from "./src/vector.ts";

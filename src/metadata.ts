@@ -12,7 +12,7 @@ import { sortByDependencies } from "./schema.ts";
 import type { TableInfo } from "./dialects/introspection.ts";
 import type { VectorExtensionCheck } from "./dialects/dialect.ts";
 
-export type { ColumnInfoRow, IndexInfo, TableInfo } from "./dialects/introspection.ts";
+export type { ColumnInfoRow, ForeignKeyInfo, IndexInfo, TableInfo } from "./dialects/introspection.ts";
 
 /** Options of `engine.createAll()` and `engine.dropAll()`. */
 export interface CreateOptions {

@@ -349,6 +349,7 @@ for (const backend of ALL) {
             name: name + "_e",
             columns: ["embedding"],
             unique: false,
+            hnsw: { metric: "cosine", m: 8, efConstruction: 32 },
           });
         } finally {
           await engine.dropAll([t]);
