@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import {
@@ -238,6 +238,7 @@ for (const target of targets) {
       );
       const text = pullSchema(engine.dialect, mine, { importFrom: join(ROOT, "mod.ts") });
       const file = join(ROOT, "test-output", `${p}_${target.name.replace(/\W+/g, "_")}_pulled.ts`);
+      await mkdir(join(ROOT, "test-output"), { recursive: true });
       await writeFile(file, text);
       try {
         const tables = await loadSchemaModule(file);
