@@ -154,6 +154,20 @@ describe("irisql command line", () => {
     assert.match(r.text, /MigrationError: Migration 20250101000000_bad\.sql failed and was rolled back/);
   });
 
+  it("a password that is part of the user name (_SYSTEM / SYS) is blanked everywhere but in the name", async () => {
+    const lines: string[] = [];
+    const pw = "SYS";
+    const code = await main(["migrate", "status", "--folder", dir, "--url", `postgres://_SYSTEM:${pw}@127.0.0.1:1/x`], {
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+      env: () => undefined,
+    });
+    const text = lines.join("\n");
+    assert.equal(code, 1);
+    assert.match(text, /postgres:\/\/_SYSTEM:\*\*\*@127\.0\.0\.1:1\/x/, text);
+    assert.doesNotMatch(text.replaceAll("_SYSTEM", ""), /SYS/, text);
+  });
+
   it("an unreachable server exits 1 without the password", async () => {
     const r = await run([
       "migrate",

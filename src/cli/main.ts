@@ -69,21 +69,33 @@ function parse(argv: readonly string[]) {
   return { words, opts };
 }
 
-/** Every form of the password the URL holds, to be blanked out of anything printed. */
-function secretsOf(url: string | undefined): string[] {
-  if (!url) return [];
-  const m = /^[a-z]+:\/\/[^:@/]*:([^@]*)@/i.exec(url);
-  if (!m || !m[1]) return [];
-  const out = [m[1]];
+/** A URL part as written and percent-decoded. */
+function forms(raw: string): string[] {
+  const out = [raw];
   try {
-    out.push(decodeURIComponent(m[1]));
+    out.push(decodeURIComponent(raw));
   } catch { /* not encoded */ }
   return out.filter((s) => s.length > 0);
 }
 
+/**
+ * Blanks every form of the URL's password out of a text, except inside the user name: a password
+ * that is part of the user name (user _SYSTEM, password SYS) is no secret the name does not already
+ * show, and `_***TEM` helps nobody.
+ */
+function scrubberOf(url: string | undefined): (text: string) => string {
+  const m = url ? /^[a-z]+:\/\/([^:@/]*):([^@]*)@/i.exec(url) : null;
+  if (!m || !m[2]) return (text) => text;
+  const secrets = forms(m[2]);
+  const blank = (text: string) => secrets.reduce((t, p) => t.split(p).join("***"), text);
+  const users = forms(m[1]).filter((u) => secrets.some((p) => u.includes(p)));
+  const outside = (text: string, [user, ...rest]: string[]): string =>
+    user === undefined ? blank(text) : text.split(user).map((t) => outside(t, rest)).join(user);
+  return (text) => outside(text, users);
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  let secrets: string[] = [];
-  const scrub = (s: string) => secrets.reduce((t, p) => t.split(p).join("***"), s);
+  let scrub = (s: string) => s;
   const out = (s: string) => io.out(scrub(s));
   const err = (s: string) => io.err(scrub(s));
   let engine: Engine | undefined;
@@ -100,7 +112,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       throw new UsageError(`unknown migrate command ${sub} (up or status)`);
     }
     const url = str("--url") ?? io.env("DATABASE_URL");
-    secrets = secretsOf(url);
+    scrub = scrubberOf(url);
     if (!url) throw new UsageError("no database URL: pass --url or set DATABASE_URL");
     const folder = str("--folder") ?? "migrations";
     const table = str("--table");
