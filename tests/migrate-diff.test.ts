@@ -7,7 +7,8 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import {
@@ -248,6 +249,62 @@ for (const target of targets) {
         await step(schema(q, { ref: "teams", hnsw: { metric: "dot", m: 12, efConstruction: 80 } }), [/CREATE TABLE/]);
         const text = await pullRoundTrip(q, 3, [/col\.vector\(3\)/]);
         assert.match(text, /\.hnsw\(\{ metric: "dot", m: 12, efConstruction: 80 \}\)/);
+      });
+
+      it("pull output type-checks (deno check, strict flags): every column kind, a self-reference, vectors", {
+        timeout: 120_000,
+      }, async () => {
+        const q = uniqueName("tc");
+        const nodes = table(`${q}_nodes`, {
+          id: col.bigint().primaryKey().generated(),
+          parent: col.bigint().references(() => nodes, "id"),
+          label: col.varchar(80).notNull(),
+          body: col.text(),
+          price: col.numeric(10, 2),
+          live: col.boolean().notNull().default(false),
+          day: col.date(),
+          at: col.timestamp({ withTimezone: true }),
+          meta: col.json(),
+          ref: col.uuid().unique(),
+          score: col.double(),
+          small: col.smallint(),
+          n: col.integer().default(7),
+          emb: col.vector(3),
+        }, { indexes: [index(`${q}_nodes_emb`).on("emb").hnsw({ metric: "cosine", m: 8, efConstruction: 32 })] });
+        await step([nodes], [/CREATE TABLE/], { prefix: q });
+        const live = await engine.introspect();
+        const text = pullSchema(engine.dialect, live.tables.filter((t) => t.name.startsWith(q + "_")), {
+          importFrom: join(ROOT, "mod.ts"),
+        });
+        const file = join(ROOT, "test-output", `${q}_typecheck.ts`);
+        const config = join(ROOT, `deno.pulled-${process.pid}.json`);
+        await mkdir(join(ROOT, "test-output"), { recursive: true });
+        await writeFile(file, text);
+        const base = JSON.parse(await readFile(join(ROOT, "deno.json"), "utf8"));
+        await writeFile(
+          config,
+          JSON.stringify({
+            imports: base.imports,
+            nodeModulesDir: base.nodeModulesDir,
+            compilerOptions: { ...base.compilerOptions, strict: true, noUnusedLocals: true, noImplicitAny: true },
+          }),
+        );
+        try {
+          const r = await new Promise<{ code: number; out: string }>((done) => {
+            execFile(
+              join(ROOT, "node_modules", ".bin", "deno"),
+              ["check", "--quiet", "--config", config, file],
+              { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 16 * 1024 * 1024 },
+              (error, stdout, stderr) =>
+                done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
+            );
+          });
+          assert.equal(r.code, 0, `deno check of the pulled module failed:\n${r.out}\n${text}`);
+          assert.match(text, /references\(\(\): AnyTable => /, text); // a self-reference needs the annotation
+        } finally {
+          await rm(file, { force: true });
+          await rm(config, { force: true });
+        }
       });
 
       it("a vector column whose dimensions change is refused", async () => {
