@@ -250,9 +250,10 @@ export async function case4Anchors(a: AnchorClients, ids: number[]): Promise<Con
 
 // --- the C-client floor -----------------------------------------------------------
 
-const PGBENCH = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env
-  .IRISQL_BENCH_PGBENCH ?? "pgbench";
-const PGBENCH_DB = "irisql_bench_pgbench";
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const PGBENCH = env.IRISQL_BENCH_PGBENCH ?? "pgbench";
+/** Its own database; runs side by side (on separate IRISQL_BENCH_PG_URL databases) name theirs apart. */
+const PGBENCH_DB = env.IRISQL_BENCH_PGBENCH_DB ?? "irisql_bench_pgbench";
 
 function pgbenchArgs(): string[] {
   const u = new URL(PG_URL);

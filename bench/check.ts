@@ -6,9 +6,9 @@
  *   bench/check                 full run (several minutes)
  *   bench/check --quick         smoke run: tiny sizes, nothing written, bounds not enforced
  *   bench/check --runtimes=node,bun --cases=1,2
- *   bench/check --render=test-output/bench-check.json   rewrite RESULTS.md from a saved run
+ *   bench/check --render=test-output/bench-check-node.json,...   rewrite RESULTS.md from saved runs
  *     (several files, comma-separated, are joined: runtimes run one invocation each)
- * Each runtime's results are saved to test-output/bench-check.json as they come in.
+ * Results are saved to test-output/bench-check-<runtimes>.json as each runtime finishes.
  * The Python contender's venv (.venv-bench) is built or checked first by
  * scripts/bench/setup-python.sh.
  */
@@ -31,7 +31,7 @@ const runtimes = (args.find((a) => a.startsWith("--runtimes="))?.slice(11) ?? "n
 const passOn = args.filter((a) => a === "--quick" || a.startsWith("--cases="));
 const render = args.find((a) => a.startsWith("--render="))?.slice("--render=".length);
 const only = args.find((a) => a.startsWith("--cases="))?.slice("--cases=".length).split(",");
-const saved = join(root, "test-output", "bench-check.json");
+const saved = join(root, "test-output", quick ? "bench-check-quick.json" : `bench-check-${runtimes.join("-")}.json`);
 
 const ANCHOR_NAMES: Record<string, string> = {
   "drizzle": "Drizzle (query builder)",
