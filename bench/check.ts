@@ -53,6 +53,8 @@ interface Outcome {
   run?: RuntimeRun;
   error?: string;
   load: [number, number];
+  /** How this runtime's run was made, when not one plain invocation (set in a saved file; shown in RESULTS.md). */
+  note?: string;
 }
 
 // --render=a.json,b.json: runs saved by separate invocations (e.g. one runtime each), in order.
@@ -270,6 +272,7 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, anchorTable: strin
     `- Load average (1 min) before/after each runtime: ${
       list.map((o) => `${o.runtime} ${o.load[0].toFixed(2)}/${o.load[1].toFixed(2)}`).join(", ")
     }`,
+    ...list.filter((o) => o.note).map((o) => `- ${o.runtime}: ${o.note}`),
     "",
     "## Ratios",
     "",
@@ -299,6 +302,7 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, anchorTable: strin
   for (const o of list) {
     lines.push(`## ${o.runtime}${o.run ? " " + o.run.version : ""}`, "");
     if (o.error) lines.push(`**Failed:** ${o.error}`, "");
+    if (o.note) lines.push(`Note: ${o.note}`, "");
     for (const c of o.run?.cases ?? []) lines.push(...caseMarkdown(c), "");
   }
   lines.push(
