@@ -248,10 +248,12 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, anchorTable: strin
     "# irisql benchmark results",
     "",
     `Written by \`bench/check\` (\`npm run bench:check\`) on ${when.toISOString().replace("T", " ").slice(0, 16)} UTC.`,
-    "Every number below comes from that one run; rerun the command to reproduce.",
+    list.some((o) => o.note)
+      ? "Every number below comes from that run, made as the notes on each runtime say; rerun the command to reproduce."
+      : "Every number below comes from that one run; rerun the command to reproduce.",
     "",
     `- Machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    `- PostgreSQL ${server} on 127.0.0.1 (cases 1–4, 6, 7); PGlite ${
+    `- PostgreSQL ${server} on 127.0.0.1 (cases 1–4, 1F, 6, 7); PGlite ${
       version("@electric-sql/pglite")
     } with pgvector (case 5)`,
     `- postgres.js ${version("postgres")} on both sides; irisql from this checkout${
