@@ -21,6 +21,16 @@ import {
   type RawSql,
   seedDocsSql,
 } from "./fixtures.ts";
+import {
+  AnchorClients,
+  case1Anchors,
+  case2Anchors,
+  case3Anchors,
+  case4Anchors,
+  createPgbenchDatabase,
+  dropPgbenchDatabase,
+  floorContenders,
+} from "./anchors.ts";
 
 /** What case 5 uses of PGlite. */
 interface RawPGlite {
@@ -36,6 +46,11 @@ export interface Contender {
   run: () => Promise<unknown>;
   /** Untimed work before each timed operation (e.g. empty the target table). */
   before?: () => Promise<unknown>;
+  /**
+   * The operation timed by itself, in ms per call, used by the sampler instead of
+   * timing `run`: for work in another process (SQLAlchemy, pgbench) or in batches.
+   */
+  timed?: () => Promise<number>;
 }
 
 export interface CaseInstance {
@@ -49,10 +64,20 @@ export interface Sizes {
   insertRows: number;
   concurrentQueries: number;
   vectors: number;
+  /** Sequential calls per batch in the pgbench floor case. */
+  floorCalls: number;
 }
 
-export const FULL: Sizes = { quick: false, insertRows: 100_000, concurrentQueries: 10_000, vectors: 10_000 };
-export const QUICK: Sizes = { quick: true, insertRows: 2_000, concurrentQueries: 500, vectors: 500 };
+export const FULL: Sizes = {
+  quick: false,
+  insertRows: 100_000,
+  concurrentQueries: 10_000,
+  vectors: 10_000,
+  floorCalls: 2_000,
+};
+export const QUICK: Sizes = { quick: true, insertRows: 2_000, concurrentQueries: 500, vectors: 500, floorCalls: 50 };
+
+const ANCHORS = ["drizzle", "drizzle-prepared", "kysely", "pg", "sqlalchemy"];
 
 /** How a case is sampled; see bench/sampler.ts. */
 export interface Plan {
@@ -75,6 +100,13 @@ export interface BenchCase {
   bound: { op: "<=" | ">="; value: number };
   /** Contender keys the bound applies to; the others are reported for information. */
   checked: string[];
+  /**
+   * Other libraries doing the same work (bench/anchors.ts): each checked contender's
+   * time ÷ each anchor's must be <= ANCHOR_BOUND (rows/s: >= 1 / ANCHOR_BOUND).
+   */
+  anchors?: string[];
+  /** Reported against the checked contenders, never enforced (the pgbench floor). */
+  floors?: string[];
   /** Rows per operation (throughput cases). */
   units?: (s: Sizes) => number;
   /** Fresh clients for one epoch. */
@@ -96,8 +128,19 @@ async function closePair(p: PgPair): Promise<void> {
   await Promise.all([p.raw.end({ timeout: 5 }), p.engine.dispose()]);
 }
 
-function instance(p: PgPair, contenders: Contender[]): CaseInstance {
-  return { contenders, close: () => closePair(p) };
+function instance(p: PgPair, contenders: Contender[], anchors?: AnchorClients): CaseInstance {
+  return { contenders, close: () => Promise.all([closePair(p), anchors?.close()]).then(() => {}) };
+}
+
+/** Opens the anchors' clients, closing them again if building the contenders fails. */
+async function anchored(build: (a: AnchorClients) => Promise<Contender[]>): Promise<[AnchorClients, Contender[]]> {
+  const a = new AnchorClients();
+  try {
+    return [a, await build(a)];
+  } catch (error) {
+    await a.close().catch(() => {});
+    throw error;
+  }
 }
 
 /**
@@ -167,10 +210,12 @@ const case1: BenchCase = {
   metric: "latency",
   bound: { op: "<=", value: 1.05 },
   checked: ["irisql"],
-  open() {
+  anchors: ANCHORS,
+  async open() {
+    const [anchors, others] = await anchored(case1Anchors);
     const p = pgPair();
     const [a, b, c, d, f] = [idSequence(), idSequence(), idSequence(), idSequence(), idSequence()];
-    return Promise.resolve(withBunSql(
+    return withBunSql(
       instance(p, [
         {
           key: "raw",
@@ -187,7 +232,8 @@ const case1: BenchCase = {
           label: "engine.execute(sql`...`)",
           run: () => p.engine.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${c()}`),
         },
-      ]),
+        ...others,
+      ], anchors),
       (e) => [
         {
           key: "irisql-bun",
@@ -200,7 +246,7 @@ const case1: BenchCase = {
           run: () => e.execute(irisqlSql`SELECT id, title, n, score FROM irisql_bench_items WHERE id = ${f()}`),
         },
       ],
-    ));
+    );
   },
 };
 
@@ -214,15 +260,17 @@ const case2: BenchCase = {
   bound: { op: "<=", value: 1.10 },
   // What a request handler writes: one unit of work per request.
   checked: ["get", "find"],
-  open() {
+  anchors: ANCHORS,
+  async open() {
+    const [anchors, others] = await anchored(case2Anchors);
     const p = pgPair();
     const seq = Array.from({ length: 9 }, idSequence);
     const held = p.engine.session();
     const close = async () => {
       await held.close();
-      await closePair(p);
+      await Promise.all([closePair(p), anchors.close()]);
     };
-    return Promise.resolve(withBunSql({
+    return withBunSql({
       close,
       contenders: [
         {
@@ -251,6 +299,7 @@ const case2: BenchCase = {
           label: "s.find(items, { where: { id } }) on one long-lived session",
           run: () => held.find(items, { where: { id: seq[4]() } }),
         },
+        ...others,
       ],
     }, (e, cleanup) => {
       const heldBun = e.session();
@@ -269,7 +318,7 @@ const case2: BenchCase = {
           run: () => heldBun.find(items, { where: { id: seq[8]() } }),
         },
       ];
-    }));
+    });
   },
 };
 
@@ -282,8 +331,9 @@ const case3: BenchCase = {
   metric: "throughput",
   bound: { op: ">=", value: 0.90 },
   checked: ["irisql"],
+  anchors: ["drizzle", "kysely", "pg", "sqlalchemy"],
   units: (s) => s.insertRows,
-  open(s) {
+  async open(s) {
     const p = pgPair();
     const rows = bulkRows(s.insertRows);
     // Same chunking on both sides: irisql's default chunkSize.
@@ -291,7 +341,14 @@ const case3: BenchCase = {
     const chunks: typeof rows[] = [];
     for (let i = 0; i < rows.length; i += chunk) chunks.push(rows.slice(i, i + chunk));
     const empty = () => p.raw`TRUNCATE irisql_bench_bulk`;
-    return Promise.resolve(instance(p, [
+    let anchors: AnchorClients, others: Contender[];
+    try {
+      [anchors, others] = await anchored((a) => case3Anchors(a, rows, chunks, empty));
+    } catch (error) {
+      await closePair(p);
+      throw error;
+    }
+    return instance(p, [
       {
         key: "raw",
         label: "sql.begin(sql => chunks.map(c => sql`INSERT ... ${sql(c, ...cols)}`))",
@@ -308,7 +365,8 @@ const case3: BenchCase = {
         before: empty,
         run: () => p.engine.session((x) => x.insertMany(bulk, rows, { chunkSize: chunk })),
       },
-    ]));
+      ...others,
+    ], anchors);
   },
 };
 
@@ -316,16 +374,19 @@ const case3: BenchCase = {
 
 const case4: BenchCase = {
   id: "4",
-  plan: { epochs: 8, rounds: 3, samples: 1, warmup: 1 },
+  // 4 epochs (was 8): with the anchors a round takes ~25 s (SQLAlchemy alone ~14 s for 10,000 queries).
+  plan: { epochs: 4, rounds: 3, samples: 1, warmup: 1 },
   title: "concurrent queries through a pool of 10, total time",
   metric: "total",
   bound: { op: "<=", value: 1.05 },
   checked: ["irisql"],
-  open(s) {
-    const p = pgPair();
+  anchors: ANCHORS,
+  async open(s) {
     const n = s.concurrentQueries;
     const ids = Array.from({ length: n }, idSequence());
-    return Promise.resolve(withBunSql(
+    const [anchors, others] = await anchored((a) => case4Anchors(a, ids));
+    const p = pgPair();
+    return withBunSql(
       instance(p, [
         {
           key: "raw",
@@ -338,13 +399,44 @@ const case4: BenchCase = {
           label: "Promise.all(n × engine.execute(text(...)))",
           run: () => Promise.all(ids.map((id) => p.engine.execute(byIdText, { id }))),
         },
-      ]),
+        ...others,
+      ], anchors),
       (e) => [{
         key: "irisql-bun",
         label: "the same on Bun SQL",
         run: () => Promise.all(ids.map((id) => e.execute(byIdText, { id }))),
       }],
-    ));
+    );
+  },
+};
+
+// --- the C-client floor for case 1 -----------------------------------------------------
+
+let pgbenchReady = false;
+
+/**
+ * Case 1's work one call at a time, in batches, against pgbench's select-only run
+ * (-S -M prepared -c 1): the fastest a client can ask PostgreSQL for one row. A floor
+ * to report (irisql ÷ pgbench), not a bound: no JavaScript driver reaches libpq in C.
+ */
+const floor: BenchCase = {
+  id: "1F",
+  plan: { epochs: 6, rounds: 1, samples: 3, warmup: 1 },
+  title: "floor: case 1's SELECT one call at a time vs pgbench -S -M prepared -c 1, time per call",
+  metric: "latency",
+  bound: { op: "<=", value: Infinity },
+  checked: [],
+  floors: ["pgbench"],
+  async open(s) {
+    if (!pgbenchReady) {
+      await createPgbenchDatabase();
+      pgbenchReady = true;
+    }
+    return floorContenders(s.floorCalls);
+  },
+  async teardown() {
+    pgbenchReady = false;
+    await dropPgbenchDatabase();
   },
 };
 
@@ -511,4 +603,4 @@ const case7: BenchCase = {
   },
 };
 
-export const CASES: BenchCase[] = [control, case1, case2, case3, case4, case5, case6, case7];
+export const CASES: BenchCase[] = [control, case1, floor, case2, case3, case4, case5, case6, case7];

@@ -6,6 +6,7 @@
  */
 import { type CaseInstance, CASES, FULL } from "./cases.ts";
 import { createPostgresTables, dropPostgresTables } from "./fixtures.ts";
+import { stopPython } from "./python.ts";
 
 const LATENCY = ["A/A", "1", "2", "6"];
 
@@ -34,6 +35,7 @@ Deno.bench({
   warmup: 0,
   async fn() {
     for (const inst of instances) await inst.close();
+    await stopPython();
     await dropPostgresTables();
   },
 });

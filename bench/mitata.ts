@@ -9,6 +9,7 @@
 import { bench, group, run, summary } from "mitata";
 import { type CaseInstance, CASES, FULL, QUICK } from "./cases.ts";
 import { createPostgresTables, dropPostgresTables } from "./fixtures.ts";
+import { stopPython } from "./python.ts";
 
 const args = scriptArgs();
 const sizes = args.includes("--quick") ? QUICK : FULL;
@@ -40,6 +41,8 @@ try {
   await run();
 } finally {
   for (const inst of open) await inst.close();
+  for (const c of selected) await c.teardown?.();
+  await stopPython();
   if (usesPostgres) await dropPostgresTables();
 }
 

@@ -9,6 +9,7 @@ import { CASES, FULL, QUICK } from "./cases.ts";
 import { createPostgresTables, dropPostgresTables, rawPostgres } from "./fixtures.ts";
 import { type CaseResult, quickPlan, sampleCase } from "./sampler.ts";
 import { formatCaseTable } from "./report.ts";
+import { stopPython } from "./python.ts";
 
 export interface RuntimeRun {
   runtime: string;
@@ -72,6 +73,7 @@ try {
     }
   }
 } finally {
+  await stopPython();
   if (usesPostgres) await dropPostgresTables();
 }
 

@@ -13,6 +13,7 @@
  * bench/mitata.ts runs the same cases under mitata's own runner.
  */
 import type { BenchCase, Contender, Plan, Sizes } from "./cases.ts";
+import { ANCHOR_BOUND } from "./anchors.ts";
 
 export interface ContenderResult {
   key: string;
@@ -34,6 +35,20 @@ export interface RatioSummary {
   rounds: number;
 }
 
+/** A checked irisql contender against an anchor (or a floor) on the same case. */
+export interface VersusResult {
+  /** The irisql contender's key, and the anchor's. */
+  irisql: string;
+  anchor: string;
+  anchorLabel: string;
+  /** Per round irisql time ÷ anchor time (throughput: irisql rows/s ÷ anchor rows/s). */
+  ratio: RatioSummary;
+  /** A floor is reported, never enforced. */
+  floor: boolean;
+  bound?: { op: "<=" | ">="; value: number };
+  pass?: boolean;
+}
+
 export interface CaseResult {
   id: string;
   title: string;
@@ -41,6 +56,8 @@ export interface CaseResult {
   bound: BenchCase["bound"];
   plan: Plan;
   contenders: ContenderResult[];
+  /** irisql against each anchor and floor (bench/anchors.ts). */
+  versus?: VersusResult[];
   /** Spread of the raw baseline over rounds: (p75 - p25) / median. */
   baselineNoise: number;
   seconds: number;
@@ -97,18 +114,41 @@ export async function sampleCase(c: BenchCase, sizes: Sizes, plan: Plan): Promis
     if (i > 0) {
       // Per round: irisql time / raw time, or for throughput irisql rows/s / raw rows/s.
       const ratios = times.map((t, r) => (c.metric === "throughput" ? base[r] / t : t / base[r]));
-      out.ratio = {
-        median: quantile(ratios, 0.5),
-        p25: quantile(ratios, 0.25),
-        p75: quantile(ratios, 0.75),
-        rounds: ratios.length,
-      };
+      out.ratio = summarize(ratios);
       if (out.checked) {
         out.pass = c.bound.op === "<=" ? out.ratio.median <= c.bound.value : out.ratio.median >= c.bound.value;
       }
     }
     return out;
   });
+  const versus: VersusResult[] = [];
+  const keys = new Set(labels.map((x) => x.key));
+  // The floor case has no bound, so no checked contender: its irisql side is "irisql".
+  for (const mine of (c.checked.length ? c.checked : ["irisql"]).filter((k) => keys.has(k))) {
+    for (
+      const [anchor, floor] of [
+        ...(c.anchors ?? []).map((k) => [k, false] as const),
+        ...(c.floors ?? []).map((k) => [k, true] as const),
+      ]
+    ) {
+      if (!keys.has(anchor)) continue;
+      const theirs = perRound.get(anchor)!;
+      const ratios = perRound.get(mine)!.map((t, r) => (c.metric === "throughput" ? theirs[r] / t : t / theirs[r]));
+      const ratio = summarize(ratios);
+      const v: VersusResult = {
+        irisql: mine,
+        anchor,
+        anchorLabel: labels.find((x) => x.key === anchor)!.label,
+        ratio,
+        floor,
+      };
+      if (!floor) {
+        v.bound = c.metric === "throughput" ? { op: ">=", value: 1 / ANCHOR_BOUND } : { op: "<=", value: ANCHOR_BOUND };
+        v.pass = v.bound.op === "<=" ? ratio.median <= v.bound.value : ratio.median >= v.bound.value;
+      }
+      versus.push(v);
+    }
+  }
   const baseMedian = quantile(base, 0.5);
   return {
     id: c.id,
@@ -117,15 +157,26 @@ export async function sampleCase(c: BenchCase, sizes: Sizes, plan: Plan): Promis
     bound: c.bound,
     plan,
     contenders,
+    versus,
     baselineNoise: (quantile(base, 0.75) - quantile(base, 0.25)) / baseMedian,
     seconds: (performance.now() - started) / 1000,
-    pass: contenders.every((x) => x.pass !== false),
+    pass: contenders.every((x) => x.pass !== false) && versus.every((v) => v.pass !== false),
+  };
+}
+
+function summarize(ratios: number[]): RatioSummary {
+  return {
+    median: quantile(ratios, 0.5),
+    p25: quantile(ratios, 0.25),
+    p75: quantile(ratios, 0.75),
+    rounds: ratios.length,
   };
 }
 
 /** One operation, its untimed preparation first; ms. */
 async function once(x: Contender): Promise<number> {
   if (x.before) await x.before();
+  if (x.timed) return await x.timed();
   const t0 = performance.now();
   await x.run();
   return performance.now() - t0;
