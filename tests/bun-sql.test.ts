@@ -144,6 +144,32 @@ describe("Bun SQL adapter", { skip: runtime.name !== "bun" && "Bun's SQL client 
     assert.equal((await bun.execute("SELECT 1 AS one")).rows[0].one, 1);
   });
 
+  it("a server that cannot be reached is a ConnectionError that shows the password nowhere", async () => {
+    const secret = "Bun S3cr3t/pw@x";
+    const e = createEngine(`postgres://app:${encodeURIComponent(secret)}@127.0.0.1:1/x`, {
+      ...BUN,
+      pool: { connectTimeout: 2000 },
+    });
+    try {
+      const error = await e.execute("SELECT 1").then(() => undefined, (err: unknown) => err);
+      assert.ok(error instanceof ConnectionError, `expected ConnectionError, got ${error}`);
+      const { inspect } = await import("node:util");
+      const shown = [
+        String(error),
+        (error as Error).stack ?? "",
+        inspect(error, { showHidden: true, depth: 6 }),
+        inspect(e, { showHidden: true, depth: 6 }),
+        JSON.stringify(e.stats()),
+        e.url,
+      ].join("\n");
+      for (const form of [secret, encodeURIComponent(secret), "S3cr3t"]) {
+        assert.ok(!shown.includes(form), `the password shows:\n${shown.slice(0, 2000)}`);
+      }
+    } finally {
+      await e.dispose();
+    }
+  });
+
   it("a session whose backend is terminated fails with ConnectionError; the next one works", async () => {
     const session = bun.session();
     try {
