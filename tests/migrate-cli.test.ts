@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
 import { createEngine } from "../mod.ts";
+import { writeSchemaModule } from "./fixtures/migrations/schema-file.ts";
 import { PG_URL, uniqueName } from "./helpers.ts";
 
 const SECRET = "Cl1 S3cr3t/pw@x";
@@ -57,11 +58,11 @@ describe("irisql command line", () => {
 
   it("generate, migrate --dry-run, migrate, status; DATABASE_URL or --url", async () => {
     const folder = join(dir, "m");
-    process.env.IRISQL_MIGRATE_PREFIX = uniqueName("c");
+    const schema = await writeSchemaModule(dir, uniqueName("c"));
     const gen = await run([
       "generate",
       "--schema",
-      join(ROOT, "tests/fixtures/migrations/schema.ts"),
+      schema,
       "--folder",
       folder,
       "--name",
@@ -86,7 +87,7 @@ describe("irisql command line", () => {
     const again = await run([
       "generate",
       "--schema",
-      join(ROOT, "tests/fixtures/migrations/schema.ts"),
+      schema,
       "--folder",
       folder,
     ], {

@@ -38,6 +38,7 @@ import {
   UniqueViolationError,
 } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
+import { writeSchemaModule } from "./fixtures/migrations/schema-file.ts";
 import { PG_URL, uniqueName, withQuery } from "./helpers.ts";
 import { type IrisPgwire, startIrisPgwire } from "./fixtures/iris-pgwire-real/mod.ts";
 
@@ -391,8 +392,7 @@ describe(`irisql CLI on the real iris-pgwire 1.7.3 (stand-in, not IRIS)`, () => 
   it("generate, migrate, generate again (no changes), pull", async () => {
     const folder = join(dir, "m");
     const url = iris.url;
-    process.env.IRISQL_MIGRATE_PREFIX = prefix;
-    const schema = join(ROOT, "tests/fixtures/migrations/schema.ts");
+    const schema = await writeSchemaModule(dir, prefix);
     const gen = await run(["generate", "--schema", schema, "--folder", folder, "--name", "init", "--url", url]);
     assert.equal(gen.code, 0, gen.text);
     assert.match(gen.text, /wrote .*_init\.sql \(2 statements\)/);
