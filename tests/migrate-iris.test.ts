@@ -19,7 +19,6 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
-import process from "node:process";
 import postgres from "postgres";
 import {
   col,
