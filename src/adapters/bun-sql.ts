@@ -30,38 +30,15 @@
  *   come parsed, as on PGlite (plain arrays, elements in the same forms); postgres.js
  *   (fetch_types off) gives their text, "{1,2}".
  */
-import {
-  ConnectionError,
-  EngineDisposedError,
-  IrisqlError,
-  PoolTimeoutError,
-  QueryCancelledError,
-  QueryTimeoutError,
-  SessionClosedError,
-} from "../errors.ts";
-import type {
-  Adapter,
-  AdapterContext,
-  ColumnInfo,
-  PoolStats,
-  RawResult,
-  Reply,
-  ReservedConnection,
-  RunOptions,
-} from "./adapter.ts";
-import {
-  connectionClosed,
-  type Link,
-  LinkPool,
-  TX_FAILED,
-  TX_IDLE,
-  TX_IN,
-  TX_UNSEEN,
-  type Waiter,
-} from "./postgresjs-pool.ts";
+import { ConnectionError, EngineDisposedError, QueryCancelledError } from "../errors.ts";
+import type { AdapterContext, ColumnInfo, RawResult, RunOptions } from "./adapter.ts";
+import { type Link, LinkPool, TX_FAILED, TX_IDLE, TX_IN } from "./postgresjs-pool.ts";
 import { parseInt8 } from "./types.ts";
 import type { PostgresJsConfig } from "./postgresjs.ts";
 import { OID } from "../values/oid.ts";
+import { LinkAdapter } from "./link-adapter.ts";
+import { cancelled, CONNECTION_SQLSTATES, deadlineOptions, redact } from "./link-errors.ts";
+import { type Fail, send, type StatementDriver } from "./link-send.ts";
 
 /** What the Bun adapter needs: the postgres.js adapter's settings, one host, no TLS. */
 export type BunSqlConfig = Omit<PostgresJsConfig, "hosts" | "targetSessionAttrs" | "roleSql" | "ssl" | "fetchTypes">;
@@ -104,17 +81,6 @@ const CONNECTION_CODES: Record<string, string> = {
   CONNECTION_CLOSED: "connection closed by the server",
 };
 
-/** SQLSTATEs that mean we could not log in or the session was killed (as on postgres.js). */
-const CONNECTION_SQLSTATES: Record<string, string> = {
-  "28P01": "authentication failed",
-  "28000": "authentication rejected",
-  "3D000": "database does not exist",
-  "57P01": "the server terminated the connection",
-  "57P02": "the server terminated the connection",
-  "57P03": "the server is not accepting connections yet",
-  "53300": "too many connections for the server",
-};
-
 /** Command tags that carry a row count (the rest: count null, as on postgres.js). */
 const COUNTED = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "MOVE", "FETCH", "COPY"]);
 
@@ -127,14 +93,14 @@ interface LinkDriver {
   end(options: { timeout: number }): Promise<void>;
 }
 
-export class BunSqlAdapter implements Adapter {
-  /** What engine.stats() reports as its adapter. */
+export class BunSqlAdapter extends LinkAdapter {
   readonly kind = "bun-sql" as const;
-  #pool: LinkPool;
+  protected readonly pool: LinkPool;
   #ctx: AdapterContext;
   #config: BunSqlConfig;
 
   constructor(config: BunSqlConfig, ctx: AdapterContext) {
+    super(BUN_SQL, { max: config.max, prepare: config.prepare, prePing: ctx.prePing });
     const SQL = bunSql();
     if (!SQL) throw new ConnectionError("Bun.SQL is not available: this runtime is not Bun", {});
     this.#config = config;
@@ -153,30 +119,14 @@ export class BunSqlAdapter implements Adapter {
       connection: config.connection,
     };
     if (config.connectTimeout > 0) options.connectionTimeout = Math.max(1, Math.ceil(config.connectTimeout / 1000));
-    const timeout = config.statementTimeout;
-    const margin = config.serverTimeout ? Math.max(1000, Math.round(timeout / 2)) : 0;
-    const deadline = timeout > 0 ? timeout + margin : 0;
-    const where = `${config.host}:${config.port}`;
-    this.#pool = new LinkPool({
+    const where = { label: `${config.host}:${config.port}`, host: config.host, port: config.port };
+    this.pool = new LinkPool({
       max: config.max,
       pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
       idleTimeout: config.idleTimeout,
       maxLifetime: config.maxLifetime,
-      deadline,
-      deadlineError: () =>
-        new QueryTimeoutError(
-          config.serverTimeout
-            ? `No answer from the server at ${where} within ${deadline} ms (statementTimeout ${timeout} ms plus ` +
-              `${margin} ms for the server's own timeout to arrive); the statement's connection was closed`
-            : `The statement ran longer than statementTimeout (${timeout} ms); it was cancelled and its connection closed`,
-        ),
-      abandonedError: () =>
-        new ConnectionError(
-          `Could not use the database connection to ${where}: closed because a statement on it got no answer ` +
-            `within ${deadline} ms [CONNECTION_DESTROYED]`,
-          { host: config.host, port: config.port, code: "CONNECTION_DESTROYED" },
-        ),
+      ...deadlineOptions(config, () => where),
       // The pool hands back what send() put in `pending`: a Pending, whose query Bun can cancel.
       cancel: (state) => (state as unknown as Pending).cancel(),
       open: (hooks) => {
@@ -200,59 +150,13 @@ export class BunSqlAdapter implements Adapter {
       connect: () => {
         throw new Error("unused: Bun.SQL opens its own sockets");
       },
-      timeoutError: (ms) => this.#poolTimeout(ms),
-      cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: () => new EngineDisposedError(),
-      lostError: () => this.#fail(connectionClosed(), ""),
+      ...this.poolErrors(),
     });
   }
 
-  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    return dispatch(this.#pool, text, params, options, this.#fail, reply, 0);
-  }
-
-  async *stream(
-    text: string,
-    params: readonly unknown[],
-    batchSize: number,
-    options: RunOptions = {},
-  ): AsyncGenerator<Record<string, unknown>[]> {
-    const link = this.#pool.now("solo") ?? await this.#pool.acquire("solo", options.signal);
-    try {
-      yield* streamWhole(link, this.#pool, text, params, batchSize, options, this.#fail);
-    } finally {
-      if (options.signal?.aborted) this.#pool.drop(link);
-      this.#pool.done(link);
-    }
-  }
-
-  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
-    for (let attempt = 0;; attempt++) {
-      const link = await this.#pool.acquire("reserve", options.signal);
-      link.txStatus = driverOf(link).tx;
-      const conn = new BunSqlReserved(link, this.#pool, this.#fail);
-      if (!this.#ctx.prePing) return conn;
-      try {
-        await conn.run("SELECT 1", [], { simple: true });
-        return conn;
-      } catch (error) {
-        await conn.release(true);
-        if (!(error instanceof ConnectionError) || attempt >= this.#config.max) throw error;
-      }
-    }
-  }
-
-  #poolTimeout(ms: number): PoolTimeoutError {
-    return new PoolTimeoutError(
-      `No connection became free within ${ms} ms (pool max ${this.#config.max}, ${this.#pool.held} held by sessions/transactions). ` +
-        "Release sessions sooner, raise pool.max, or raise pool.acquireTimeout.",
-    );
-  }
-
   /** Turn a Bun.SQL error into an irisql error. */
-  #fail = (error: unknown, sql: string): IrisqlError => {
+  readonly fail: Fail = (error, sql) => {
     const password = this.#config.password;
     const e = error as {
       code?: string;
@@ -270,7 +174,7 @@ export class BunSqlAdapter implements Adapter {
     const code = typeof e?.code === "string" ? e.code : undefined;
     if (code && code in CONNECTION_CODES) {
       // Only dispose() closes the clients while they work.
-      if (this.#pool.closed) return new EngineDisposedError();
+      if (this.pool.closed) return new EngineDisposedError();
       return new ConnectionError(
         `Could not use the database connection to ${where}: ${CONNECTION_CODES[code]} [${code}]`,
         { host, port, code, cause: scrubbed(error, password) },
@@ -313,14 +217,6 @@ export class BunSqlAdapter implements Adapter {
       sql,
     );
   };
-
-  stats(): PoolStats {
-    return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
-  }
-
-  close(): Promise<void> {
-    return this.#pool.close();
-  }
 }
 
 function driverOf(link: Link): LinkDriver {
@@ -352,202 +248,41 @@ class Pending {
   }
 }
 
-function dispatch<T>(
-  pool: LinkPool,
-  text: string,
-  params: readonly unknown[],
-  options: RunOptions,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply: Reply<T> | undefined,
-  tries: number,
-): Promise<T | RawResult> {
-  if (options.signal) {
-    // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
-    const link = pool.now("solo");
-    if (link) return send(link, pool, true, text, params, options, fail, reply, tries);
-    return pool.acquire("solo", options.signal).then(
-      (l) => send(l, pool, true, text, params, options, fail, reply, tries),
-      (error) => (reply ? reply.fail(error) : Promise.reject(error)),
-    );
-  }
-  const link = pool.now("shared");
-  if (link) return send(link, pool, true, text, params, options, fail, reply, tries);
-  return new Promise((resolve, reject) => {
-    pool.queue(new QueuedStatement(pool, text, params, options, fail, reply, resolve, reject, tries));
-  });
-}
-
-class QueuedStatement<T> implements Waiter {
-  readonly use = "shared" as const;
-
-  constructor(
-    readonly pool: LinkPool,
-    readonly text: string,
-    readonly params: readonly unknown[],
-    readonly options: RunOptions,
-    readonly failWith: (e: unknown, sql: string) => IrisqlError,
-    readonly reply: Reply<T> | undefined,
-    readonly resolve: (value: T | RawResult) => void,
-    readonly reject: (error: unknown) => void,
-    readonly tries: number,
-  ) {}
-
-  grant(link: Link): void {
-    send(link, this.pool, true, this.text, this.params, this.options, this.failWith, this.reply, this.tries)
-      .then(this.resolve, this.reject);
-  }
-
-  fail(error: IrisqlError): void {
-    if (this.reply) this.reply.fail(error).then(this.resolve, this.reject);
-    else this.reject(error);
-  }
-}
-
-/** One connection held by a session, transaction or connect(). */
-class BunSqlReserved implements ReservedConnection {
-  #link: Link;
-  #pool: LinkPool;
-  #fail: (e: unknown, sql: string) => IrisqlError;
-  #released = false;
-
-  constructor(link: Link, pool: LinkPool, fail: (e: unknown, sql: string) => IrisqlError) {
-    this.#link = link;
-    this.#pool = pool;
-    this.#fail = fail;
-  }
-
-  #gone(): IrisqlError | undefined {
-    if (this.#released) {
-      return new SessionClosedError("This connection was released and can no longer be used; reserve a new one");
-    }
-    if (!this.#link.dead) return undefined;
-    return this.#pool.closed ? new EngineDisposedError() : this.#fail(connectionClosed(), "");
-  }
-
-  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    const gone = this.#gone();
-    if (gone) return reply ? reply.fail(gone) : Promise.reject(gone);
-    return send(this.#link, this.#pool, false, text, params, options, this.#fail, reply);
-  }
-
-  async *stream(
-    text: string,
-    params: readonly unknown[],
-    batchSize: number,
-    options: RunOptions = {},
-  ): AsyncGenerator<Record<string, unknown>[]> {
-    const gone = this.#gone();
-    if (gone) throw gone;
-    yield* streamWhole(this.#link, this.#pool, text, params, batchSize, options, this.#fail);
-  }
-
-  async pipeline(
-    statements: readonly { text: string; params: readonly unknown[] }[],
-    options: RunOptions = {},
-  ): Promise<RawResult[]> {
-    const gone = this.#gone();
-    if (gone) throw gone;
-    const settled = await Promise.allSettled(
-      statements.map((s) => send(this.#link, this.#pool, false, s.text, s.params, options, this.#fail)),
-    );
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<RawResult>).value);
-  }
-
-  async release(broken = false, resetSql?: string | null): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    const link = this.#link;
-    let drop = broken;
-    if (!drop && !link.dead) {
-      const status = link.txStatus;
-      const known = status === TX_IDLE || status === TX_IN || status === TX_FAILED || status === TX_UNSEEN;
-      if (link.pending.length > 0 || !known) {
-        drop = true;
-      } else if (status !== TX_IDLE || resetSql) {
-        const rollback = status !== TX_IDLE;
-        const text = rollback ? (resetSql ? "ROLLBACK; " + resetSql : "ROLLBACK") : resetSql!;
-        try {
-          await send(link, this.#pool, false, text, [], SIMPLE, this.#fail);
-          drop = link.txStatus !== TX_IDLE;
-        } catch {
-          drop = true;
-        }
-      }
-    }
-    if (drop) this.#pool.drop(link);
-    this.#pool.release(link);
-  }
-}
-
-const SIMPLE: RunOptions = Object.freeze({ simple: true });
-const MAX_RESENDS = 2;
-
-function start(link: Link, text: string, params: readonly unknown[], options: RunOptions): BunQuery {
-  const driver = driverOf(link);
-  // Bun prepares every parameterised text; past the per-connection bound the connection
-  // retires (closes once idle), so a stream of new texts cannot grow it without end.
-  if (params.length > 0 && !link.prepares(text)) link.retiring = true;
-  const query = driver.db.unsafe(text, params as unknown[]);
-  return options.simple && params.length === 0 ? query.simple() : query;
-}
-
 /**
- * Send one statement on `link` and settle it, as send() in postgresjs.ts: a pooled
- * statement gives its link back, a connection failure drops the link, `reply` runs in
- * the same reaction, and a pooled statement whose link never connected moves on.
+ * A statement on a Bun.SQL link. What the pool tracks is a Pending around Bun's query;
+ * the transaction status is followed from command tags (Bun owns the socket).
  */
-function send<T>(
-  link: Link,
-  pool: LinkPool,
-  pooled: boolean,
-  text: string,
-  params: readonly unknown[],
-  options: RunOptions,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply?: Reply<T>,
-  tries = 0,
-): Promise<T | RawResult> {
-  if (options.signal?.aborted) {
-    return sendFailed(cancelled(options.signal), link, pool, pooled, text, options, fail, reply);
-  }
-  const driver = driverOf(link);
-  let query: BunQuery;
-  try {
-    query = start(link, text, params, options);
-  } catch (error) {
-    return sendFailed(error, link, pool, pooled, text, options, fail, reply);
-  }
-  const entry = new Pending(driver, query);
-  if (link.pending.length === 0) pool.headStarted(link);
-  link.pending.push(entry);
-  let answer: Promise<BunResult> = new Promise((resolve, reject) => {
-    entry.reject = reject;
-    query.then(resolve, reject);
-  });
-  if (options.signal) answer = withSignal(answer, entry, options.signal);
-  return answer.then((result: BunResult) => {
-    settled(pool, link, entry);
-    link.ready = true;
+const BUN_SQL: StatementDriver<Pending> = {
+  start(link, text, params, options) {
+    const driver = driverOf(link);
+    // Bun prepares every parameterised text (the `prepare` option is ignored); past the
+    // per-connection bound the connection retires (closes once idle), so a stream of new
+    // texts cannot grow it without end.
+    if (params.length > 0 && !link.prepares(text)) link.retiring = true;
+    const query = driver.db.unsafe(text, params as unknown[]);
+    return new Pending(driver, options.simple && params.length === 0 ? query.simple() : query);
+  },
+  answer: (entry) =>
+    new Promise((resolve, reject) => {
+      entry.reject = reject;
+      entry.query.then(resolve, reject);
+    }),
+  cancel: (entry) => entry.cancel(),
+  // Decision 22: Bun marks everything pipelined as sent at once, so only a statement whose
+  // connection never finished connecting counts as never sent (held-back ones are not resent).
+  neverSent: (entry) => entry.state === null,
+  read(link, result) {
     const raw = toRaw(result);
-    track(link, driver, raw.command, result);
-    if (pooled) pool.done(link);
-    return reply ? reply.ok(raw) : raw;
-  }, (error: unknown) => {
-    settled(pool, link, entry);
-    const e = error instanceof IrisqlError ? error : fail(error, text);
-    trackFailure(link, driver, text, params);
-    if (pooled && entry.state === null && e instanceof ConnectionError && unsentMayMove(link, pool, options, tries)) {
-      pool.drop(link);
-      pool.done(link);
-      return dispatch(pool, text, params, options, fail, reply, tries + 1);
-    }
-    return sendFailed(e, link, pool, pooled, text, options, fail, reply);
-  });
-}
+    track(link, driverOf(link), raw.command, result);
+    return raw;
+  },
+  failed: (link, text, params) => trackFailure(link, driverOf(link), text, params),
+  // The status Bun's client was left in, which the pool cannot read off the socket.
+  reserved: (link) => {
+    link.txStatus = driverOf(link).tx;
+  },
+  stream: streamWhole,
+};
 
 /** The transaction status after a statement succeeded, from its command tag(s). */
 function track(link: Link, driver: LinkDriver, command: string, result: BunResult): void {
@@ -583,49 +318,6 @@ function trackFailure(link: Link, driver: LinkDriver, text: string, params: read
   link.txStatus = driver.tx;
 }
 
-function settled(pool: LinkPool, link: Link, entry: Pending): void {
-  if (link.pending.first === entry) {
-    link.pending.shift();
-    pool.headStarted(link);
-  } else {
-    link.pending.remove(entry);
-  }
-}
-
-function unsentMayMove(link: Link, pool: LinkPool, options: RunOptions, tries: number): boolean {
-  return tries < MAX_RESENDS && !options.signal?.aborted && (link.ready || pool.hasReady(link));
-}
-
-function sendFailed<T>(
-  error: unknown,
-  link: Link,
-  pool: LinkPool,
-  pooled: boolean,
-  text: string,
-  options: RunOptions,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply?: Reply<T>,
-): Promise<T | RawResult> {
-  const e = error instanceof IrisqlError ? error : fail(error, text);
-  // After a cancel request the connection is retired: the request may still be on its way.
-  if (e instanceof ConnectionError || (pooled && options.signal?.aborted)) pool.drop(link);
-  if (pooled) pool.done(link);
-  return reply ? reply.fail(e) : Promise.reject(e);
-}
-
-async function withSignal(answer: Promise<BunResult>, entry: Pending, signal: AbortSignal): Promise<BunResult> {
-  const onAbort = () => entry.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await answer;
-  } catch (error) {
-    if (signal.aborted) throw cancelled(signal, error);
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-}
-
 /**
  * A stream without a cursor: Bun's client has none. The whole result is read, then
  * handed out in batches of `batchSize`.
@@ -637,15 +329,11 @@ async function* streamWhole(
   params: readonly unknown[],
   batchSize: number,
   options: RunOptions,
-  fail: (e: unknown, sql: string) => IrisqlError,
+  prepare: boolean,
+  fail: Fail,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  let raw: RawResult;
-  try {
-    raw = await send(link, pool, false, text, params, options, fail);
-  } catch (error) {
-    if (error instanceof ConnectionError) pool.drop(link);
-    throw error;
-  }
+  // A connection failure drops the link in the caller (LinkAdapter, LinkReserved).
+  const raw: RawResult = await send(BUN_SQL, link, pool, false, text, params, options, prepare, fail);
   const rows = raw.rows;
   for (let i = 0; i < rows.length; i += batchSize) {
     if (options.signal?.aborted) throw cancelled(options.signal);
@@ -746,17 +434,6 @@ function toRaw(result: BunResult): RawResult {
   }
   const command: string = last.command ?? "";
   return { rows, columns: shape.columns, command, count: COUNTED.has(command) ? last.count ?? null : null };
-}
-
-function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
-  return new QueryCancelledError(`The query was cancelled by its AbortSignal${reason}`, {
-    cause: cause ?? signal.reason,
-  });
-}
-
-function redact(text: string, password: string): string {
-  return password ? text.split(password).join("***") : text;
 }
 
 /** The driver's error with the password removed from its text fields (a copy when needed). */

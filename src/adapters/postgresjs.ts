@@ -6,35 +6,9 @@
  */
 import net from "node:net";
 import postgres from "postgres";
-import {
-  ConnectionError,
-  EngineDisposedError,
-  IrisqlError,
-  PoolTimeoutError,
-  QueryCancelledError,
-  QueryTimeoutError,
-  SessionClosedError,
-} from "../errors.ts";
-import type {
-  Adapter,
-  AdapterContext,
-  ColumnInfo,
-  PoolStats,
-  RawResult,
-  Reply,
-  ReservedConnection,
-  RunOptions,
-} from "./adapter.ts";
-import {
-  connectionClosed,
-  type Link,
-  LinkPool,
-  TX_FAILED,
-  TX_IDLE,
-  TX_IN,
-  TX_UNSEEN,
-  type Waiter,
-} from "./postgresjs-pool.ts";
+import { ConnectionError, EngineDisposedError, QueryCancelledError } from "../errors.ts";
+import type { AdapterContext, ColumnInfo, RawResult, RunOptions } from "./adapter.ts";
+import { type Link, LinkPool } from "./postgresjs-pool.ts";
 import { PARSERS } from "./types.ts";
 import {
   type Endpoint,
@@ -44,6 +18,9 @@ import {
   type ServerRole,
   type TargetSessionAttrs,
 } from "./host-select.ts";
+import { LinkAdapter } from "./link-adapter.ts";
+import { cancelled, CONNECTION_SQLSTATES, deadlineOptions, redact } from "./link-errors.ts";
+import type { Fail, StatementDriver } from "./link-send.ts";
 
 export interface PostgresJsConfig {
   /** The first host of the URL (what a single-host URL names). */
@@ -104,16 +81,6 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /** SQLSTATEs that mean we could not log in or the session was killed. */
-const CONNECTION_SQLSTATES: Record<string, string> = {
-  "28P01": "authentication failed",
-  "28000": "authentication rejected",
-  "3D000": "database does not exist",
-  "57P01": "the server terminated the connection",
-  "57P02": "the server terminated the connection",
-  "57P03": "the server is not accepting connections yet",
-  "53300": "too many connections for the server",
-};
-
 const REASONS: Record<string, string> = {
   ECONNREFUSED: "connection refused (is the server running and listening there?)",
   ENOTFOUND: "host not found",
@@ -127,15 +94,16 @@ const REASONS: Record<string, string> = {
   CONNECTION_DESTROYED: "connection destroyed",
 };
 
-export class PostgresJsAdapter implements Adapter {
+export class PostgresJsAdapter extends LinkAdapter {
   readonly kind = "postgresjs" as const;
-  #pool: LinkPool;
+  protected readonly pool: LinkPool;
   #ctx: AdapterContext;
   #config: PostgresJsConfig;
   /** Which host new connections go to (multi-host URLs, target_session_attrs). */
   readonly hosts: HostSelector;
 
   constructor(config: PostgresJsConfig, ctx: AdapterContext) {
+    super(POSTGRES_JS, { max: config.max, prepare: config.prepare, prePing: ctx.prePing });
     this.#config = config;
     this.#ctx = ctx;
     const seconds = (ms: number) => (ms > 0 ? ms / 1000 : 0);
@@ -161,38 +129,18 @@ export class PostgresJsAdapter implements Adapter {
         ]),
       ),
     };
-    const ended = () => this.#fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
-    // Without a statementTimeout nothing is given up. Where the server enforces it, the client
-    // waits a margin longer for the server's own error (it reports the timeout better); beyond
-    // that the server or the network is not answering. Where it does not (IRIS), the client ends it.
-    const timeout = config.statementTimeout;
-    const margin = config.serverTimeout ? Math.max(1000, Math.round(timeout / 2)) : 0;
-    const deadline = timeout > 0 ? timeout + margin : 0;
+    const ended = () => this.fail(Object.assign(new Error("ended"), { code: "CONNECTION_ENDED" }), "");
     const hosts = config.hosts?.length ? config.hosts : [{ host: config.host, port: config.port }];
     const attrs = config.targetSessionAttrs ?? "any";
     const roleSql = config.roleSql ?? "SELECT false AS in_recovery, false AS read_only";
     this.hosts = new HostSelector(hosts, attrs, (ep) => probeRole(driverOptions, ep, roleSql));
-    const where = () => endpointLabel(this.hosts.last);
-    this.#pool = new LinkPool({
+    this.pool = new LinkPool({
       max: config.max,
       pipeline: config.pipeline,
       acquireTimeout: ctx.acquireTimeout,
       idleTimeout: config.idleTimeout,
       maxLifetime: config.maxLifetime,
-      deadline,
-      deadlineError: () =>
-        new QueryTimeoutError(
-          config.serverTimeout
-            ? `No answer from the server at ${where()} within ${deadline} ms (statementTimeout ${timeout} ms plus ` +
-              `${margin} ms for the server's own timeout to arrive); the statement's connection was closed`
-            : `The statement ran longer than statementTimeout (${timeout} ms); it was cancelled and its connection closed`,
-        ),
-      abandonedError: () =>
-        new ConnectionError(
-          `Could not use the database connection to ${where()}: closed because a statement on it got no answer ` +
-            `within ${deadline} ms [CONNECTION_DESTROYED]`,
-          { host: this.hosts.last.host, port: this.hosts.last.port, code: "CONNECTION_DESTROYED" },
-        ),
+      ...deadlineOptions(config, () => ({ label: endpointLabel(this.hosts.last), ...this.hosts.last })),
       cancel: (state, ep) => {
         const to = ep ?? this.hosts.last;
         sendCancel(to.host, to.port, state, config.connectTimeout);
@@ -209,68 +157,13 @@ export class PostgresJsAdapter implements Adapter {
       },
       // A lost connection may mean a failover: the next connection asks the hosts again.
       dropped: (link) => this.hosts.invalidate(link.endpoint),
-      timeoutError: (ms) => this.#poolTimeout(ms),
-      cancelledError: () => new QueryCancelledError("Cancelled while waiting for a connection"),
       endedError: ended,
-      lostError: () => this.#fail(connectionClosed(), ""),
+      ...this.poolErrors(),
     });
   }
 
-  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    return dispatch(this.#pool, text, params, options, this.#prepare(options), this.#fail, reply, 0);
-  }
-
-  async *stream(
-    text: string,
-    params: readonly unknown[],
-    batchSize: number,
-    options: RunOptions = {},
-  ): AsyncGenerator<Record<string, unknown>[]> {
-    // A cursor holds its connection until the caller finishes reading: nothing else may queue behind it.
-    const link = this.#pool.now("solo") ?? await this.#pool.acquire("solo", options.signal);
-    try {
-      yield* streamQuery(link, text, params, batchSize, options, this.#prepare(options), this.#fail);
-    } catch (error) {
-      if (error instanceof ConnectionError) this.#pool.drop(link);
-      throw error;
-    } finally {
-      if (options.signal?.aborted) this.#pool.drop(link);
-      this.#pool.done(link);
-    }
-  }
-
-  async reserve(options: { signal?: AbortSignal } = {}): Promise<ReservedConnection> {
-    // With prePing, a connection that fails the ping is dropped and another taken;
-    // each dead one fails once, so max + 1 tries suffice.
-    for (let attempt = 0;; attempt++) {
-      const link = await this.#pool.acquire("reserve", options.signal);
-      const conn = new PostgresJsReserved(link, this.#pool, this.#fail);
-      if (!this.#ctx.prePing) return conn;
-      try {
-        await conn.run("SELECT 1", [], { simple: true });
-        return conn;
-      } catch (error) {
-        await conn.release(true);
-        if (!(error instanceof ConnectionError) || attempt >= this.#config.max) throw error;
-      }
-    }
-  }
-
-  #poolTimeout(ms: number): PoolTimeoutError {
-    return new PoolTimeoutError(
-      `No connection became free within ${ms} ms (pool max ${this.#config.max}, ${this.#pool.held} held by sessions/transactions). ` +
-        "Release sessions sooner, raise pool.max, or raise pool.acquireTimeout.",
-    );
-  }
-
-  #prepare(options: RunOptions): boolean {
-    return options.prepare ?? this.#config.prepare;
-  }
-
   /** Turn a driver error into an irisql error. */
-  #fail = (error: unknown, sql: string): IrisqlError => {
+  readonly fail: Fail = (error, sql) => {
     // The driver's error becomes the `cause`, which loggers print too: without the bound values
     // it keeps (hidden, but shown by inspect with showHidden), and without the password.
     error = withoutValues(error);
@@ -334,280 +227,37 @@ export class PostgresJsAdapter implements Adapter {
     );
   };
 
-  get fail(): (error: unknown, sql: string) => IrisqlError {
-    return this.#fail;
-  }
-
-  stats(): PoolStats {
-    return { max: this.#config.max, reserved: this.#pool.held, waiting: this.#pool.waiting };
-  }
-
   /** The host new connections now go to ("host:port"), and how often the hosts were asked. */
   host(): { host: string; resolutions: number } {
     return { host: endpointLabel(this.hosts.last), resolutions: this.hosts.resolutions };
   }
-
-  close(): Promise<void> {
-    return this.#pool.close();
-  }
 }
-
-/**
- * Hand a pooled statement to a link with room now, else wait for one. `tries`
- * counts earlier links that died before sending it (see send()).
- */
-function dispatch<T>(
-  pool: LinkPool,
-  text: string,
-  params: readonly unknown[],
-  options: RunOptions,
-  prepare: boolean,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply: Reply<T> | undefined,
-  tries: number,
-): Promise<T | RawResult> {
-  if (options.signal) {
-    // A cancellable statement runs alone: a cancel request stops whatever its connection runs.
-    const link = pool.now("solo");
-    if (link) return send(link, pool, true, text, params, options, prepare, fail, reply, tries);
-    return pool.acquire("solo", options.signal).then(
-      (l) => send(l, pool, true, text, params, options, prepare, fail, reply, tries),
-      (error) => (reply ? reply.fail(error) : Promise.reject(error)),
-    );
-  }
-  const link = pool.now("shared");
-  if (link) return send(link, pool, true, text, params, options, prepare, fail, reply, tries);
-  return new Promise((resolve, reject) => {
-    pool.queue(new QueuedStatement(pool, text, params, options, prepare, fail, reply, resolve, reject, tries));
-  });
-}
-
-/** A pooled statement waiting for a connection with room; the pool sends it when one has. */
-class QueuedStatement<T> implements Waiter {
-  readonly use = "shared" as const;
-
-  constructor(
-    readonly pool: LinkPool,
-    readonly text: string,
-    readonly params: readonly unknown[],
-    readonly options: RunOptions,
-    readonly prepare: boolean,
-    readonly failWith: (e: unknown, sql: string) => IrisqlError,
-    readonly reply: Reply<T> | undefined,
-    readonly resolve: (value: T | RawResult) => void,
-    readonly reject: (error: unknown) => void,
-    readonly tries: number,
-  ) {}
-
-  grant(link: Link): void {
-    send(
-      link,
-      this.pool,
-      true,
-      this.text,
-      this.params,
-      this.options,
-      this.prepare,
-      this.failWith,
-      this.reply,
-      this.tries,
-    ).then(this.resolve, this.reject);
-  }
-
-  fail(error: IrisqlError): void {
-    if (this.reply) this.reply.fail(error).then(this.resolve, this.reject);
-    else this.reject(error);
-  }
-}
-
-/**
- * One connection held by a session, transaction or connect(). Once its socket
- * closed, every call fails fast: the driver would otherwise reconnect and run the
- * rest of a transaction on a new session, in autocommit.
- */
-class PostgresJsReserved implements ReservedConnection {
-  #link: Link;
-  #pool: LinkPool;
-  #fail: (e: unknown, sql: string) => IrisqlError;
-  #released = false;
-
-  constructor(link: Link, pool: LinkPool, fail: (e: unknown, sql: string) => IrisqlError) {
-    this.#link = link;
-    this.#pool = pool;
-    this.#fail = fail;
-  }
-
-  #gone(): IrisqlError | undefined {
-    // After release the link may already serve someone else: nothing more goes out on it.
-    if (this.#released) {
-      return new SessionClosedError("This connection was released and can no longer be used; reserve a new one");
-    }
-    if (!this.#link.dead) return undefined;
-    return this.#pool.closed ? new EngineDisposedError() : this.#fail(connectionClosed(), "");
-  }
-
-  /** A connection failure ends this connection for good; the error goes on to the caller. */
-  #noteFailure = (error: unknown): never => {
-    if (error instanceof ConnectionError) this.#pool.drop(this.#link);
-    throw error;
-  };
-
-  run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
-  run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
-    const gone = this.#gone();
-    if (gone) return reply ? reply.fail(gone) : Promise.reject(gone);
-    return send(this.#link, this.#pool, false, text, params, options, options.prepare ?? true, this.#fail, reply);
-  }
-
-  async *stream(
-    text: string,
-    params: readonly unknown[],
-    batchSize: number,
-    options: RunOptions = {},
-  ): AsyncGenerator<Record<string, unknown>[]> {
-    const gone = this.#gone();
-    if (gone) throw gone;
-    try {
-      yield* streamQuery(this.#link, text, params, batchSize, options, options.prepare ?? true, this.#fail);
-    } catch (error) {
-      this.#noteFailure(error);
-    }
-  }
-
-  async pipeline(
-    statements: readonly { text: string; params: readonly unknown[] }[],
-    options: RunOptions = {},
-  ): Promise<RawResult[]> {
-    const gone = this.#gone();
-    if (gone) throw gone;
-    const prepare = options.prepare ?? true;
-    // All sent before the first answer is awaited.
-    const settled = await Promise.allSettled(
-      statements.map((s) => send(this.#link, this.#pool, false, s.text, s.params, options, prepare, this.#fail)),
-    );
-    // The first failure is the cause; later ones are usually "transaction aborted". send()
-    // already dropped the link if the connection failed.
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<RawResult>).value);
-  }
-
-  async release(broken = false, resetSql?: string | null): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    const link = this.#link;
-    let drop = broken;
-    if (!drop && !link.dead) {
-      const status = link.txStatus;
-      const known = status === TX_IDLE || status === TX_IN || status === TX_FAILED || status === TX_UNSEEN;
-      if (link.pending.length > 0 || !known) {
-        // Still answering, or the last bytes were no ReadyForQuery: its state cannot be known.
-        drop = true;
-      } else if (status !== TX_IDLE || resetSql) {
-        // Idle after irisql's own COMMIT/ROLLBACK costs nothing; otherwise one round trip.
-        // TX_UNSEEN (TLS: the driver reads another socket) always gets the ROLLBACK.
-        const rollback = status !== TX_IDLE;
-        const text = rollback ? (resetSql ? "ROLLBACK; " + resetSql : "ROLLBACK") : resetSql!;
-        try {
-          await send(link, this.#pool, false, text, [], SIMPLE, true, this.#fail);
-          drop = link.txStatus !== TX_IDLE && link.txStatus !== TX_UNSEEN;
-        } catch {
-          drop = true;
-        }
-      }
-    }
-    if (drop) this.#pool.drop(link);
-    this.#pool.release(link);
-  }
-}
-
-// --- helpers shared by the pool and reserved connections -------------------
 
 // The driver copies these into each query's own options.
 const PREPARED = Object.freeze({ prepare: true });
 const UNPREPARED = Object.freeze({ prepare: false });
-const SIMPLE: RunOptions = Object.freeze({ simple: true });
-
-function start(
-  link: Link,
-  text: string,
-  params: readonly unknown[],
-  options: RunOptions,
-  prepare: boolean,
-): PendingQuery {
-  // Not .execute(): the caller's `then` starts the query, and each start costs an async step.
-  return options.simple && params.length === 0
-    ? link.sql.unsafe(text).simple()
-    : link.sql.unsafe(text, params as unknown[], prepare && link.prepares(text) ? PREPARED : UNPREPARED);
-}
 
 /**
- * Links that may die under one pooled statement before it is sent. Each retry is
- * safe (the statement never left the client); the bound stops a server that drops
- * every new connection from looping.
+ * A statement on a postgres.js link: the driver's own query object is what the pool
+ * tracks, and its `then` starts it (one promise reaction per statement).
  */
-const MAX_RESENDS = 2;
-
-/**
- * Send one statement on `link` and settle it: a pooled statement gives its link
- * back, a connection failure drops the link, and `reply` (the caller's handling)
- * runs in the same reaction. One `then` per statement on the hot path (bench/).
- * A pooled statement whose link died before the driver wrote it (it was still in
- * the driver's queue: the driver sets `state` when it hands a query to the socket)
- * goes to another link; anything the driver may have written fails.
- */
-function send<T>(
-  link: Link,
-  pool: LinkPool,
-  pooled: boolean,
-  text: string,
-  params: readonly unknown[],
-  options: RunOptions,
-  prepare: boolean,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply?: Reply<T>,
-  tries = 0,
-): Promise<T | RawResult> {
-  if (options.signal?.aborted) {
-    return sendFailed(cancelled(options.signal), link, pool, pooled, text, options, fail, reply);
-  }
-  let query: PendingQuery;
-  try {
-    query = start(link, text, params, options, prepare);
-  } catch (error) {
-    return sendFailed(error, link, pool, pooled, text, options, fail, reply);
-  }
-  if (link.pending.length === 0) pool.headStarted(link);
-  link.pending.push(query);
-  const answer = options.signal ? withSignal(query, options.signal) : query;
-  return answer.then((result: Sql) => {
-    settled(pool, link, query);
-    link.ready = true;
-    if (pooled) pool.done(link);
-    const raw = toRaw(result);
-    return reply ? reply.ok(raw) : raw;
-  }, (error: unknown) => {
-    settled(pool, link, query);
-    const e = error instanceof IrisqlError ? error : fail(error, text);
-    if (pooled && query.state == null && e instanceof ConnectionError && unsentMayMove(link, pool, options, tries)) {
-      pool.drop(link);
-      pool.done(link);
-      return dispatch(pool, text, params, options, prepare, fail, reply, tries + 1);
-    }
-    return sendFailed(e, link, pool, pooled, text, options, fail, reply);
-  });
-}
-
-/** `query` left the link: the next one in line starts to run (the deadline's clock). */
-function settled(pool: LinkPool, link: Link, query: PendingQuery): void {
-  if (link.pending.first === query) {
-    link.pending.shift();
-    pool.headStarted(link);
-  } else {
-    link.pending.remove(query);
-  }
-}
+const POSTGRES_JS: StatementDriver<PendingQuery> = {
+  start(link, text, params, options, prepare) {
+    // Not .execute(): send()'s `then` starts the query, and each start costs an async step.
+    return options.simple && params.length === 0
+      ? link.sql.unsafe(text).simple()
+      : link.sql.unsafe(text, params as unknown[], prepare && link.prepares(text) ? PREPARED : UNPREPARED);
+  },
+  answer: (query) => query,
+  cancel: (query) => query.cancel(),
+  // The driver sets `state` when it hands a query to the socket: before that it was never written.
+  neverSent: (query) => query.state == null,
+  read: (_link, result) => toRaw(result),
+  // The link reads the transaction status from the ReadyForQuery byte itself.
+  failed: () => {},
+  reserved: () => {},
+  stream: streamQuery,
+};
 
 /**
  * Ask one host its role (multi-host URLs), on a connection of its own that is closed
@@ -670,55 +320,16 @@ function sendCancel(
   socket.end(message);
 }
 
-/**
- * Whether a statement its dead link never sent goes to another one. Not when the
- * link never got to run anything and no other has (the server is unreachable:
- * say so now rather than after more connect attempts).
- */
-function unsentMayMove(link: Link, pool: LinkPool, options: RunOptions, tries: number): boolean {
-  return tries < MAX_RESENDS && !options.signal?.aborted && (link.ready || pool.hasReady(link));
-}
-
-function sendFailed<T>(
-  error: unknown,
-  link: Link,
-  pool: LinkPool,
-  pooled: boolean,
-  text: string,
-  options: RunOptions,
-  fail: (e: unknown, sql: string) => IrisqlError,
-  reply?: Reply<T>,
-): Promise<T | RawResult> {
-  const e = error instanceof IrisqlError ? error : fail(error, text);
-  // After a cancel request the connection is retired: the request may still be on its way
-  // and would stop whatever statement the connection runs next.
-  if (e instanceof ConnectionError || (pooled && options.signal?.aborted)) pool.drop(link);
-  if (pooled) pool.done(link);
-  return reply ? reply.fail(e) : Promise.reject(e);
-}
-
-/** The driver's answer, with the query cancelled on the server when `signal` aborts. */
-async function withSignal(query: PendingQuery, signal: AbortSignal): Promise<Sql> {
-  const onAbort = () => query.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await query;
-  } catch (error) {
-    if (signal.aborted) throw cancelled(signal, error);
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-}
-
+/** A stream on a server cursor: `batchSize` rows at a time. */
 async function* streamQuery(
   link: Link,
+  _pool: LinkPool,
   text: string,
   params: readonly unknown[],
   batchSize: number,
   options: RunOptions,
   prepare: boolean,
-  fail: (e: unknown, sql: string) => IrisqlError,
+  fail: Fail,
 ): AsyncGenerator<Record<string, unknown>[]> {
   if (options.signal?.aborted) throw cancelled(options.signal);
   const query = link.sql.unsafe(text, params as unknown[], { prepare: prepare && link.prepares(text) });
@@ -776,18 +387,6 @@ function toRaw(result: Sql): RawResult {
   const rows = new Array<Record<string, unknown>>(n);
   for (let i = 0; i < n; i++) rows[i] = result[i];
   return { rows, columns, command: result.command ?? "", count: result.count ?? null };
-}
-
-function cancelled(signal: AbortSignal, cause?: unknown): QueryCancelledError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
-  return new QueryCancelledError(`The query was cancelled by its AbortSignal${reason}`, {
-    cause: cause ?? signal.reason,
-  });
-}
-
-/** Remove a password from text, in case a server ever echoes one. */
-export function redact(text: string, password: string): string {
-  return password ? text.split(password).join("***") : text;
 }
 
 /**
