@@ -69,13 +69,16 @@ export class AnchorClients {
   readonly drizzleById = this.drizzle.select().from(itemsD).where(eq(itemsD.id, dsql.placeholder("id")))
     .prepare("irisql_bench_by_id");
 
-  async close(): Promise<void> {
-    await Promise.all([
+  #closed: Promise<void> | undefined;
+
+  /** Ends every client once; a second call waits for the first (pg's Pool.end() throws when called twice). */
+  close(): Promise<void> {
+    return this.#closed ??= Promise.all([
       this.pgjs.end({ timeout: 5 }),
       this.kysely.destroy(), // ends kyselyPool
       this.pool.end(),
       this.python?.close(),
-    ]);
+    ]).then(() => {});
   }
 }
 
