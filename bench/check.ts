@@ -164,14 +164,7 @@ function summaryTable(list: Outcome[], enforce: boolean): { text: string; markdo
     if (cells.every((x) => x === "-")) continue;
     rows.push([def.id, def.checked.length ? `${def.bound.op} ${def.bound.value.toFixed(2)}` : "(none)", ...cells]);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const text = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
-  const markdown = [
-    "| " + head.join(" | ") + " |",
-    "|" + head.map(() => "---").join("|") + "|",
-    ...rows.map((r) => "| " + r.join(" | ") + " |"),
-  ].join("\n");
-  return { text, markdown, misses };
+  return { ...renderTable(head, rows), misses };
 }
 
 /**
@@ -210,6 +203,11 @@ function anchorTable(list: Outcome[], enforce: boolean): { text: string; markdow
       rows.push([def.id, ANCHOR_NAMES[anchor] ?? anchor, bound, ...cells]);
     }
   }
+  return { ...renderTable(head, rows), misses };
+}
+
+/** A table as aligned plain text (the console) and as Markdown (RESULTS.md). */
+function renderTable(head: string[], rows: string[][]): { text: string; markdown: string } {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const text = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
   const markdown = [
@@ -217,7 +215,7 @@ function anchorTable(list: Outcome[], enforce: boolean): { text: string; markdow
     "|" + head.map(() => "---").join("|") + "|",
     ...rows.map((r) => "| " + r.join(" | ") + " |"),
   ].join("\n");
-  return { text, markdown, misses };
+  return { text, markdown };
 }
 
 function commit(): string {
