@@ -91,6 +91,33 @@ export function withTestDriver(url: string, options?: EngineOptions): EngineOpti
   return { ...options, driver };
 }
 
+/**
+ * A PostgreSQL schema of a test file's own on PG_URL: its name, an engine URL that works in it
+ * (`?schema=`), and `create`/`drop` for the file's hooks (drop takes everything in it along).
+ */
+export function ownPgSchema(prefix: string): {
+  name: string;
+  url: string;
+  create: () => Promise<void>;
+  drop: () => Promise<void>;
+} {
+  const name = uniqueName(prefix);
+  const admin = async (text: string) => {
+    const e = createEngine(PG_URL);
+    try {
+      await e.execute(text);
+    } finally {
+      await e.dispose();
+    }
+  };
+  return {
+    name,
+    url: `${PG_URL}?schema=${name}`,
+    create: () => admin(`CREATE SCHEMA "${name}"`),
+    drop: () => admin(`DROP SCHEMA "${name}" CASCADE`),
+  };
+}
+
 /** Appends a query-string option to a URL that may already have some. */
 export function withQuery(url: string, query: string): string {
   return url + (url.includes("?") ? "&" : "?") + query;

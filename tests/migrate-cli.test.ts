@@ -11,12 +11,11 @@ import { tmpdir } from "node:os";
 import { main } from "../src/cli/main.ts";
 import { createEngine } from "../mod.ts";
 import { writeSchemaModule } from "./fixtures/migrations/schema-file.ts";
-import { PG_URL, uniqueName } from "./helpers.ts";
+import { ownPgSchema, uniqueName } from "./helpers.ts";
 
 const SECRET = "Cl1 S3cr3t/pw@x";
-const schema = uniqueName("cli");
-const url = PG_URL.replace("postgres://postgres@", `postgres://postgres:${encodeURIComponent(SECRET)}@`) +
-  `?schema=${schema}`;
+const pgSchema = ownPgSchema("cli");
+const url = pgSchema.url.replace("postgres://postgres@", `postgres://postgres:${encodeURIComponent(SECRET)}@`);
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
 async function run(args: string[], env: Record<string, string> = {}) {
@@ -32,15 +31,11 @@ async function run(args: string[], env: Record<string, string> = {}) {
 describe("irisql command line", () => {
   let dir: string;
   before(async () => {
-    const e = createEngine(PG_URL);
-    await e.execute(`CREATE SCHEMA "${schema}"`);
-    await e.dispose();
+    await pgSchema.create();
     dir = await mkdtemp(join(tmpdir(), "irisql-cli-"));
   });
   after(async () => {
-    const e = createEngine(PG_URL);
-    await e.execute(`DROP SCHEMA "${schema}" CASCADE`);
-    await e.dispose();
+    await pgSchema.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -100,8 +95,8 @@ describe("irisql command line", () => {
     const p = uniqueName("ig");
     const e = createEngine(url);
     try {
-      await e.execute(`CREATE TABLE "${schema}"."${p}_kept" (id integer PRIMARY KEY, note text)`);
-      await e.execute(`CREATE TABLE "${schema}"."${p}_odd" (id integer PRIMARY KEY, a tsvector, b inet)`);
+      await e.execute(`CREATE TABLE "${pgSchema.name}"."${p}_kept" (id integer PRIMARY KEY, note text)`);
+      await e.execute(`CREATE TABLE "${pgSchema.name}"."${p}_odd" (id integer PRIMARY KEY, a tsvector, b inet)`);
     } finally {
       await e.dispose();
     }

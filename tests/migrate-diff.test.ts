@@ -24,7 +24,7 @@ import {
   table,
   UnsafeChangeError,
 } from "../mod.ts";
-import { PG_URL, uniqueName } from "./helpers.ts";
+import { ownPgSchema, PG_URL, uniqueName } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
@@ -38,23 +38,15 @@ interface Target {
   teardown?: () => Promise<void>;
 }
 
-const pgSchema = uniqueName("mdiff");
+const pgSchema = ownPgSchema("mdiff");
 const targets: Target[] = [
   {
     name: "postgres",
-    url: () => `${PG_URL}?schema=${pgSchema}`,
+    url: () => pgSchema.url,
     vectors: false,
-    ref: (name) => `"${pgSchema}"."${name}"`,
-    setup: async () => {
-      const e = createEngine(PG_URL);
-      await e.execute(`CREATE SCHEMA "${pgSchema}"`);
-      await e.dispose();
-    },
-    teardown: async () => {
-      const e = createEngine(PG_URL);
-      await e.execute(`DROP SCHEMA "${pgSchema}" CASCADE`);
-      await e.dispose();
-    },
+    ref: (name) => `"${pgSchema.name}"."${name}"`,
+    setup: pgSchema.create,
+    teardown: pgSchema.drop,
   },
   { name: "pglite", url: () => "pglite://memory", vectors: true, ref: (name) => `"${name}"` },
 ];

@@ -25,7 +25,7 @@ import {
   table,
   UnsafeChangeError,
 } from "../mod.ts";
-import { PG_URL, uniqueName } from "./helpers.ts";
+import { ownPgSchema, uniqueName } from "./helpers.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
@@ -76,23 +76,15 @@ interface Target {
 }
 
 let emulator: IrisEmulator | undefined;
-const pgSchema = uniqueName("mig");
+const pgSchema = ownPgSchema("mig");
 const targets: Target[] = [
   {
     name: "postgres",
-    url: () => `${PG_URL}?schema=${pgSchema}`,
+    url: () => pgSchema.url,
     transactional: true,
     widen: true,
-    setup: async () => {
-      const e = createEngine(PG_URL);
-      await e.execute(`CREATE SCHEMA "${pgSchema}"`);
-      await e.dispose();
-    },
-    teardown: async () => {
-      const e = createEngine(PG_URL);
-      await e.execute(`DROP SCHEMA "${pgSchema}" CASCADE`);
-      await e.dispose();
-    },
+    setup: pgSchema.create,
+    teardown: pgSchema.drop,
   },
   { name: "pglite", url: () => "pglite://memory", transactional: true, widen: true },
   {
