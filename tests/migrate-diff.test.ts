@@ -249,7 +249,7 @@ for (const target of targets) {
         const q = uniqueName("tc");
         const nodes = table(`${q}_nodes`, {
           id: col.bigint().primaryKey().generated(),
-          parent: col.bigint().references(() => nodes, "id"),
+          parent: col.bigint().references((): AnyTable => nodes, "id"),
           label: col.varchar(80).notNull(),
           body: col.text(),
           price: col.numeric(10, 2),
