@@ -5,7 +5,7 @@
 import type { Adapter, AdapterContext } from "./adapters/adapter.ts";
 import { PGliteAdapter } from "./adapters/pglite.ts";
 import { PostgresJsAdapter } from "./adapters/postgresjs.ts";
-import { BunSqlAdapter } from "./adapters/bun-sql.ts";
+import { BunSqlAdapter, type BunSqlConfig } from "./adapters/bun-sql.ts";
 import { runtime } from "./adapters/runtime.ts";
 import { type EngineOptions, passwordOf, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
@@ -413,46 +413,33 @@ function makeAdapter(config: ResolvedConfig, replica?: NetworkTarget): Adapter {
     application_name: config.applicationName,
     ...(wire.startupSettings ? settings : {}),
   };
-  if (config.driver === "bun-sql") {
-    // Accepted by config only on Bun, for postgres:// with one host and no TLS.
-    return new BunSqlAdapter({
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      user: target.user,
-      password: passwordOf(target),
-      max: config.pool.max,
-      idleTimeout: config.pool.idleTimeout,
-      maxLifetime: config.pool.maxLifetime,
-      connectTimeout: config.pool.connectTimeout,
-      prepare: config.prepare,
-      pipeline: wire.pipeline,
-      connection,
-      statementTimeout: config.statementTimeout,
-      serverTimeout: wire.serverStatementTimeout,
-    }, ctx);
-  }
-  return new PostgresJsAdapter({
+  // What both network clients take; postgres.js adds host choice, TLS and type fetching.
+  const common: BunSqlConfig = {
     host: target.host,
     port: target.port,
-    hosts: target.hosts,
-    targetSessionAttrs: replica ? "any" : config.targetSessionAttrs,
-    roleSql: wire.replication.role,
     database: target.database,
     user: target.user,
     password: passwordOf(target),
-    ssl: config.ssl,
     max: config.pool.max,
     idleTimeout: config.pool.idleTimeout,
     maxLifetime: config.pool.maxLifetime,
     connectTimeout: config.pool.connectTimeout,
     prepare: config.prepare,
-    fetchTypes: wire.fetchTypes,
     pipeline: wire.pipeline,
     connection,
     // The adapter gives up on an unanswered statement a while after this (where the server has no
     // statement_timeout of its own, at it): one client-side mechanism for every network dialect.
     statementTimeout: config.statementTimeout,
     serverTimeout: wire.serverStatementTimeout,
+  };
+  // Accepted by config only on Bun, for postgres:// with one host and no TLS.
+  if (config.driver === "bun-sql") return new BunSqlAdapter(common, ctx);
+  return new PostgresJsAdapter({
+    ...common,
+    hosts: target.hosts,
+    targetSessionAttrs: replica ? "any" : config.targetSessionAttrs,
+    roleSql: wire.replication.role,
+    ssl: config.ssl,
+    fetchTypes: wire.fetchTypes,
   }, ctx);
 }
