@@ -207,6 +207,12 @@ export interface HnswOptions {
   efConstruction?: number;
 }
 
+/**
+ * @internal What an HNSW index gets where `m` or `efConstruction` is not given: pgvector's own
+ * defaults (also IRIS's for M), so an index made without WITH reads back as one made by irisql.
+ */
+export const HNSW_DEFAULTS = { m: 16, efConstruction: 64 } as const;
+
 /** An index definition as plain data: what `index()` builds and the dialect turns into DDL. */
 export interface IndexSpec {
   /** The index name. */

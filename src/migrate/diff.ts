@@ -18,7 +18,7 @@ import type { ColumnType } from "../dialects/alter.ts";
 import type { Dialect } from "../dialects/dialect.ts";
 import { constraintName } from "../dialects/ddl.ts";
 import type { ColumnInfoRow, ForeignKeyInfo, IndexInfo, TableInfo } from "../dialects/introspection.ts";
-import { type AnyTable, type ColumnSpec, type IndexSpec, sortByDependencies } from "../schema.ts";
+import { type AnyTable, type ColumnSpec, HNSW_DEFAULTS, type IndexSpec, sortByDependencies } from "../schema.ts";
 import { UnsafeChangeError } from "./errors.ts";
 
 /** Options of {@linkcode diffSchema} (and of `generate()`). */
@@ -295,8 +295,8 @@ function indexDiffers(want: IndexSpec, ix: IndexInfo, settings: boolean): boolea
   if (!settings) return false; // the dialect does not read index settings back
   if (!want.hnsw) return ix.hnsw !== undefined || ix.custom !== undefined;
   const h = ix.hnsw;
-  return !h || h.metric !== want.hnsw.metric || h.m !== (want.hnsw.m ?? 16) ||
-    h.efConstruction !== (want.hnsw.efConstruction ?? 64);
+  return !h || h.metric !== want.hnsw.metric || h.m !== (want.hnsw.m ?? HNSW_DEFAULTS.m) ||
+    h.efConstruction !== (want.hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction);
 }
 
 const DEFAULT_ACTION = "NO ACTION";

@@ -1,6 +1,6 @@
 /** CREATE TABLE / CREATE INDEX as IRIS spells them. */
 import { UnsupportedFeatureError } from "../../errors.ts";
-import type { AnyTable, ColumnSpec, IndexSpec } from "../../schema.ts";
+import { type AnyTable, type ColumnSpec, HNSW_DEFAULTS, type IndexSpec } from "../../schema.ts";
 import { buildPlainIndex, type DdlSpelling, stringLiteral, tableDdl } from "../ddl.ts";
 import { encode } from "./encode.ts";
 import { quoteId, tableRef } from "./names.ts";
@@ -89,6 +89,6 @@ export function createIndexSql(index: IndexSpec, table: AnyTable, schema: string
   }
   const distance = h.metric === "cosine" ? "Cosine" : "DotProduct";
   return `CREATE INDEX ${quoteId(index.name)} ON ${target} (${quoteId(index.columns[0])}) AS HNSW(M=${
-    h.m ?? 16
-  }, efConstruction=${h.efConstruction ?? 64}, Distance='${distance}')`;
+    h.m ?? HNSW_DEFAULTS.m
+  }, efConstruction=${h.efConstruction ?? HNSW_DEFAULTS.efConstruction}, Distance='${distance}')`;
 }

@@ -1,5 +1,5 @@
 /** CREATE TABLE / CREATE INDEX as PostgreSQL spells them; HNSW indexes come from pgvector. */
-import type { AnyTable, ColumnSpec, IndexSpec } from "../../schema.ts";
+import { type AnyTable, type ColumnSpec, HNSW_DEFAULTS, type IndexSpec } from "../../schema.ts";
 import { quoteIdent } from "../../sql.ts";
 import { buildPlainIndex, type DdlSpelling, stringLiteral, tableDdl } from "../ddl.ts";
 import { encode } from "./encode.ts";
@@ -37,7 +37,10 @@ export function createIndexSql(index: IndexSpec, table: AnyTable, schema: string
   const target = tableRef(table.name, table.schema ?? schema);
   if (!index.hnsw) return buildPlainIndex(index, target, quoteIdent);
   const h = index.hnsw;
-  const withs = [`m = ${h.m ?? 16}`, `ef_construction = ${h.efConstruction ?? 64}`];
+  const withs = [
+    `m = ${h.m ?? HNSW_DEFAULTS.m}`,
+    `ef_construction = ${h.efConstruction ?? HNSW_DEFAULTS.efConstruction}`,
+  ];
   return `CREATE INDEX ${quoteIdent(index.name)} ON ${target} USING hnsw (${quoteIdent(index.columns[0])} ${
     OPCLASS[h.metric]
   }) WITH (${withs.join(", ")})`;

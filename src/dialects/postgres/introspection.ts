@@ -7,6 +7,7 @@
  */
 import { QueryError } from "../../errors.ts";
 import type { CompiledQuery } from "../../sql.ts";
+import { HNSW_DEFAULTS } from "../../schema.ts";
 import type { IntrospectionSql } from "../dialect.ts";
 import {
   type ForeignKeyInfo,
@@ -202,7 +203,11 @@ export function readIndexDef(name: string, def: string): IndexInfo {
       const m = new RegExp(`\\b${key}='?(\\d+)'?`).exec(withs?.[1] ?? "");
       return m ? Number(m[1]) : fallback;
     };
-    info.hnsw = { metric: METRICS[opclass], m: opt("m", 16), efConstruction: opt("ef_construction", 64) };
+    info.hnsw = {
+      metric: METRICS[opclass],
+      m: opt("m", HNSW_DEFAULTS.m),
+      efConstruction: opt("ef_construction", HNSW_DEFAULTS.efConstruction),
+    };
   } else if (method !== "btree") odd.push(`USING ${method}`);
   else if (withs) odd.push(withs[0]);
   if (odd.length) info.custom = odd.join(" ");
