@@ -12,7 +12,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Engine, type QueryEvent, sql, text, ValidationError } from "../mod.ts";
+import { type Engine, QueryError, type QueryEvent, sql, text, ValidationError } from "../mod.ts";
 import { compile } from "../src/sql.ts";
 import { type IrisEmulator, startIrisEmulator } from "./fixtures/iris-pgwire-emulator/mod.ts";
 import { BACKENDS, engineFor } from "./helpers.ts";
@@ -176,4 +176,39 @@ describe("empty statements are refused before sending", () => {
       });
     });
   }
+});
+
+describe("the wire protocol's parameter limit (postgres): refused by irisql, in its own words, on every path", () => {
+  let engine: Engine;
+  before(() => {
+    engine = engineFor(BACKENDS[0], { pool: { max: 1 } });
+  });
+  after(() => engine.dispose());
+  /** One statement with `n` parameters: the length of an array built from them. */
+  const statement = (n: number) =>
+    sql`SELECT array_length(ARRAY[${sql.join(Array.from({ length: n }, (_, i) => i))}]::int[], 1) AS n`;
+  const tooMany = (e: unknown) => {
+    assert.ok(e instanceof QueryError, String(e));
+    assert.match((e as Error).message, /^Too many parameters: this statement has 65,534, .* at most 65,533 /);
+    return true;
+  };
+
+  it("65,533 parameters run; 65,534 are refused on the pool, a held connection, a stream and a transaction", async () => {
+    const pid = async () => (await engine.execute("SELECT pg_backend_pid() AS pid")).scalar();
+    const before = await pid();
+    assert.equal((await engine.execute(statement(65_533))).scalar(), 65_533);
+    await assert.rejects(engine.execute(statement(65_534)), tooMany);
+    await assert.rejects(async () => {
+      for await (const _ of engine.stream(statement(65_534))) { /* nothing */ }
+    }, tooMany);
+    const c = await engine.connect();
+    try {
+      await assert.rejects(c.execute(statement(65_534)), tooMany);
+      assert.equal((await c.execute(statement(3))).scalar(), 3, "the held connection goes on");
+    } finally {
+      await c.release();
+    }
+    await assert.rejects(engine.begin((tx) => tx.execute(statement(65_534))), tooMany);
+    assert.equal(await pid(), before, "the one connection was never dropped");
+  });
 });

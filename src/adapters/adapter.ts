@@ -91,6 +91,13 @@ export interface ReservedConnection extends Runner {
   release(broken?: boolean, resetSql?: string | null): Promise<void>;
 }
 
+/**
+ * The most parameters one statement may carry on the network adapters. The wire protocol counts
+ * them in 16 bits, and postgres.js refuses 65,534 and more; irisql refuses beyond this itself, in
+ * the same words on every driver, and insertMany sizes its chunks by it.
+ */
+export const MAX_PARAMS = 65_533;
+
 /** A connection pool's counters at one moment (see `engine.stats()`). */
 export interface PoolStats {
   /** Largest number of connections. */

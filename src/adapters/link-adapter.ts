@@ -16,7 +16,7 @@ import {
   TX_IN,
   TX_UNSEEN,
 } from "./postgresjs-pool.ts";
-import { poolTimeout } from "./link-errors.ts";
+import { poolTimeout, tooManyParams } from "./link-errors.ts";
 import { dispatch, type Fail, send, type StatementDriver } from "./link-send.ts";
 
 export abstract class LinkAdapter implements Adapter {
@@ -45,6 +45,8 @@ export abstract class LinkAdapter implements Adapter {
   run(text: string, params: readonly unknown[], options?: RunOptions): Promise<RawResult>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions, reply: Reply<T>): Promise<T>;
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
+    const refused = tooManyParams(params, text);
+    if (refused) return reply ? reply.fail(refused) : Promise.reject(refused);
     return dispatch(this.#driver, this.pool, text, params, options, this.#prepare(options), this.fail, reply, 0);
   }
 
@@ -54,6 +56,8 @@ export abstract class LinkAdapter implements Adapter {
     batchSize: number,
     options: RunOptions = {},
   ): AsyncGenerator<Record<string, unknown>[]> {
+    const refused = tooManyParams(params, text);
+    if (refused) throw refused;
     // A stream holds its connection until the caller finishes reading: nothing else may queue behind it.
     const pool = this.pool;
     const link = pool.now("solo") ?? await pool.acquire("solo", options.signal);
@@ -130,6 +134,8 @@ class LinkReserved implements ReservedConnection {
   }
 
   #send(text: string, params: readonly unknown[], options: RunOptions): Promise<RawResult> {
+    const refused = tooManyParams(params, text);
+    if (refused) return Promise.reject(refused);
     return send(
       this.#driver,
       this.#link,
@@ -148,6 +154,8 @@ class LinkReserved implements ReservedConnection {
   run<T>(text: string, params: readonly unknown[], options: RunOptions = {}, reply?: Reply<T>): Promise<T | RawResult> {
     const gone = this.#gone();
     if (gone) return reply ? reply.fail(gone) : Promise.reject(gone);
+    const refused = tooManyParams(params, text);
+    if (refused) return reply ? reply.fail(refused) : Promise.reject(refused);
     const prepare = options.prepare ?? true;
     return send(this.#driver, this.#link, this.#pool, false, text, params, options, prepare, this.#fail, reply);
   }
@@ -160,6 +168,8 @@ class LinkReserved implements ReservedConnection {
   ): AsyncGenerator<Record<string, unknown>[]> {
     const gone = this.#gone();
     if (gone) throw gone;
+    const refused = tooManyParams(params, text);
+    if (refused) throw refused;
     const prepare = options.prepare ?? true;
     try {
       yield* this.#driver.stream(this.#link, this.#pool, text, params, batchSize, options, prepare, this.#fail);

@@ -3,8 +3,9 @@
  * events of irisql's pool: a statement past its deadline, a connection given up, no
  * connection free in time, a cancelled statement, a failed login.
  */
-import { ConnectionError, PoolTimeoutError, QueryCancelledError, QueryTimeoutError } from "../errors.ts";
+import { ConnectionError, PoolTimeoutError, QueryCancelledError, QueryError, QueryTimeoutError } from "../errors.ts";
 import type { LinkPoolOptions } from "./postgresjs-pool.ts";
+import { MAX_PARAMS } from "./adapter.ts";
 
 /** SQLSTATEs that mean we could not log in or the session was killed. */
 export const CONNECTION_SQLSTATES: Record<string, string> = {
@@ -48,6 +49,17 @@ export function deadlineOptions(
       );
     },
   };
+}
+
+/** The error for a statement with more than MAX_PARAMS parameters, else undefined. */
+export function tooManyParams(params: readonly unknown[], text: string): QueryError | undefined {
+  if (params.length <= MAX_PARAMS) return undefined;
+  return new QueryError(
+    `Too many parameters: this statement has ${params.length.toLocaleString("en-US")}, the wire protocol ` +
+      `allows at most ${MAX_PARAMS.toLocaleString("en-US")} per statement; send the values in parts ` +
+      "(insertMany does, by chunkSize)",
+    { sql: text },
+  );
 }
 
 export function poolTimeout(ms: number, max: number, held: number): PoolTimeoutError {

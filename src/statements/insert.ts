@@ -5,6 +5,7 @@ import { quoteIdent } from "../sql.ts";
 import { selectList } from "./inputs.ts";
 import { Params, type Statement } from "./params.ts";
 import { LEFT_OUT, type RowBatch } from "./rows.ts";
+import { MAX_PARAMS } from "../adapters/adapter.ts";
 
 /**
  * One row (from normalizeRow); with RETURNING every column where the dialect has it.
@@ -75,7 +76,7 @@ export function* batchInserts(
   }
   const names = cols.map((i) => table.columnNames[i]);
   const specs = names.map((n) => table.columns[n].spec);
-  const perChunk = Math.max(1, Math.min(chunkSize, Math.floor(65534 / cols.length)));
+  const perChunk = Math.max(1, Math.min(chunkSize, Math.floor(MAX_PARAMS / cols.length)));
   const target = dialect.tableRef(table.name, table.schema ?? schema);
   const head = `INSERT INTO ${target} (${names.map(quoteIdent).join(", ")}) VALUES `;
   // The VALUES text of a chunk whose rows all set every column depends only on its row
