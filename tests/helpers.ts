@@ -85,10 +85,12 @@ export function engineFor(backend: Backend | string, options?: EngineOptions): E
  * IRISQL_TEST_DRIVER=bun-sql (on Bun): engines made here for postgres:// URLs use Bun's built-in
  * SQL client instead of postgres.js, so the same suites run on it. Unset: options unchanged.
  */
+/** True when IRISQL_TEST_DRIVER=bun-sql moves this run's postgres:// engines to Bun's SQL client. */
+export const ON_BUN_SQL = envVar("IRISQL_TEST_DRIVER") === "bun-sql";
+
 export function withTestDriver(url: string, options?: EngineOptions): EngineOptions | undefined {
-  const driver = envVar("IRISQL_TEST_DRIVER");
-  if (driver !== "bun-sql" || !/^postgres(ql)?:/i.test(url) || options?.driver !== undefined) return options;
-  return { ...options, driver };
+  if (!ON_BUN_SQL || !/^postgres(ql)?:/i.test(url) || options?.driver !== undefined) return options;
+  return { ...options, driver: "bun-sql" };
 }
 
 /**

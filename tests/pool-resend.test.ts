@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectionError, type Engine, text } from "../mod.ts";
 import { startTcpProxy, type TcpProxy } from "./fixtures/tcp-proxy.ts";
-import { engineFor, PG_URL, uniqueName } from "./helpers.ts";
+import { engineFor, ON_BUN_SQL, PG_URL, uniqueName } from "./helpers.ts";
 
 describe("pool: nothing that may have run is sent again (postgres through a TCP proxy)", () => {
   const orders = uniqueName("resend_orders");
@@ -56,7 +56,13 @@ describe("pool: nothing that may have run is sent again (postgres through a TCP 
     }
   });
 
-  it("statements the driver held unsent behind the cut one run on a new connection", async () => {
+  // Bun's SQL client marks every statement handed to a connected client active at once and
+  // exposes no "written" state: irisql cannot tell the held ones from the sent ones, so on it
+  // they fail with ConnectionError rather than risk running twice (docs/ARCHITECTURE.md, 22).
+  const heldOutcome = ON_BUN_SQL
+    ? "statements pipelined behind the cut one fail with ConnectionError on Bun SQL (sent or not cannot be told)"
+    : "statements the driver held unsent behind the cut one run on a new connection";
+  it(heldOutcome, async () => {
     const engine = engineFor(proxy.url(PG_URL), { pool: { max: 1 } });
     try {
       await engine.execute("SELECT 1");
@@ -67,14 +73,23 @@ describe("pool: nothing that may have run is sent again (postgres through a TCP 
       const reads = Array.from({ length: 5 }, (_, n) => engine.execute(text("SELECT :n::int AS n"), { n }));
       const [cut, ...answers] = await Promise.allSettled([first, ...reads]);
       assert.ok(cut.status === "rejected" && cut.reason instanceof ConnectionError, String(cut.status));
-      assert.deepEqual(answers.map((a) => a.status === "fulfilled" ? a.value.scalar() : String(a.reason)), [
-        0,
-        1,
-        2,
-        3,
-        4,
-      ]);
-      assert.equal(await count("held"), 1);
+      if (ON_BUN_SQL) {
+        for (const a of answers) {
+          assert.ok(a.status === "rejected" && a.reason instanceof ConnectionError, String(a.status));
+        }
+        assert.equal((await engine.execute("SELECT 3 AS n")).scalar(), 3, "a new connection serves the next call");
+      } else {
+        assert.deepEqual(answers.map((a) => a.status === "fulfilled" ? a.value.scalar() : String(a.reason)), [
+          0,
+          1,
+          2,
+          3,
+          4,
+        ]);
+      }
+      // Bun's client may be cut before the function ran (its first reply is the describe): at most once.
+      if (ON_BUN_SQL) assert.ok(Number(await count("held")) <= 1, "ran at most once");
+      else assert.equal(await count("held"), 1);
     } finally {
       await engine.dispose();
     }
