@@ -107,6 +107,8 @@ export interface BenchCase {
   anchors?: string[];
   /** Reported against the checked contenders, never enforced (the pgbench floor). */
   floors?: string[];
+  /** For case 8 (bench/scaling.ts): the point it measures. */
+  scaling?: { callers: number; pool: number };
   /** Rows per operation (throughput cases). */
   units?: (s: Sizes) => number;
   /** Fresh clients for one epoch. */
@@ -150,12 +152,13 @@ async function anchored(build: (a: AnchorClients) => Promise<Contender[]>): Prom
  * on a loaded machine a connection that takes more of the turns answers faster, so both
  * engines must take as many. `cleanup` runs before the engine is disposed (held sessions).
  */
-function withBunSql(
+export function withBunSql(
   base: CaseInstance,
   make: (engine: Engine, cleanup: (fn: () => Promise<unknown>) => void) => Contender[],
+  pool = POOL_MAX,
 ): CaseInstance {
   if (runtime.name !== "bun") return base;
-  const engine = createEngine(PG_URL, { pool: { max: POOL_MAX }, driver: "bun-sql" });
+  const engine = createEngine(PG_URL, { pool: { max: pool }, driver: "bun-sql" });
   const cleanups: (() => Promise<unknown>)[] = [];
   return {
     contenders: [...base.contenders, ...make(engine, (fn) => cleanups.push(fn))],
@@ -201,7 +204,7 @@ const control: BenchCase = {
 
 // --- 1. single-row SELECT by primary key ---------------------------------------
 
-const byIdText = text("SELECT id, title, n, score FROM irisql_bench_items WHERE id = :id");
+export const byIdText = text("SELECT id, title, n, score FROM irisql_bench_items WHERE id = :id");
 
 const case1: BenchCase = {
   id: "1",

@@ -18,6 +18,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { CASES } from "./cases.ts";
 import { ratioChart } from "./plot.ts";
+import { scalingChart, scalingMarkdown } from "./scaling-report.ts";
 import { caseRatio, formatBound, formatMs, formatRate, formatVersus, worstVersus } from "./report.ts";
 import { ANCHOR_BOUND } from "./anchors.ts";
 import type { RuntimeRun } from "./run.ts";
@@ -92,8 +93,12 @@ for (const name of render ? [] : runtimes) {
 const anchors = anchorTable(outcomes, !quick);
 
 const table = summaryTable(outcomes, !quick);
+const scaling = scalingMarkdown(outcomes.filter((o) => o.run).map((o) => o.run!), !quick);
 console.log("\n" + table.text);
 console.log("\n" + anchors.text);
+if (scaling.markdown) {
+  console.log("\ncase 8, irisql ÷ postgres.js statements/s (irisql / postgres.js):\n" + scaling.markdown);
+}
 const failures = [
   ...setupFailures,
   ...outcomes.filter((o) => o.error).map((o) => `${o.runtime}: ${o.error}`),
@@ -101,7 +106,7 @@ const failures = [
     (o.run?.cases ?? []).filter((c) => c.error).map((c) => `${o.runtime} case ${c.id}: ${c.error}`)
   ),
 ];
-const misses = quick ? [] : [...table.misses, ...anchors.misses];
+const misses = quick ? [] : [...table.misses, ...anchors.misses, ...scaling.misses];
 
 if (!quick) {
   const runs = outcomes.filter((o) => o.run).map((o) => o.run!);
@@ -110,11 +115,23 @@ if (!quick) {
     `irisql overhead against the raw driver (bench/check, ${started.toISOString().slice(0, 10)})`,
   );
   writeFileSync(join(root, "bench", "ratios.svg"), svg);
+  const scaled = runs.some((r) => r.cases.some((c) => c.scaling));
+  if (scaled) {
+    writeFileSync(
+      join(root, "bench", "scaling.svg"),
+      scalingChart(
+        runs,
+        `statements per second by concurrent callers and pool size (bench/check, ${
+          started.toISOString().slice(0, 10)
+        })`,
+      ),
+    );
+  }
   writeFileSync(
     join(root, "bench", "RESULTS.md"),
-    resultsMarkdown(outcomes, table.markdown, anchors.markdown, started),
+    resultsMarkdown(outcomes, table.markdown, anchors.markdown, scaled ? scaling.markdown : "", started),
   );
-  console.log("wrote bench/RESULTS.md and bench/ratios.svg");
+  console.log(`wrote bench/RESULTS.md and bench/ratios.svg${scaled ? " and bench/scaling.svg" : ""}`);
 }
 for (const f of failures) console.log("FAILED " + f);
 for (const m of misses) console.log("MISSED " + m);
@@ -238,7 +255,13 @@ function firstLine(command: string, args: string[]): string {
   return r.status === 0 ? (r.stdout.trim().split("\n")[0] ?? "?") : "?";
 }
 
-function resultsMarkdown(list: Outcome[], ratioTable: string, anchorTable: string, when: Date): string {
+function resultsMarkdown(
+  list: Outcome[],
+  ratioTable: string,
+  anchorTable: string,
+  scalingTables: string,
+  when: Date,
+): string {
   const runs = list.filter((o) => o.run);
   const server = runs.map((o) => o.run?.server).find((s) => s) ?? "?";
   const lines: string[] = [];
@@ -299,6 +322,23 @@ function resultsMarkdown(list: Outcome[], ratioTable: string, anchorTable: strin
     anchorTable,
     "",
   );
+  if (scalingTables) {
+    lines.push(
+      "## Concurrency scaling (case 8)",
+      "",
+      "Statements per second when 1, 10, 100 or 1,000 callers share one engine with a pool of 1, 4, 10 or 20 " +
+        "connections, against postgres.js with the same `max` on the same server. Each caller awaits its share " +
+        "of 2,000 one-row SELECTs (case 1's) one after another; 1,000 callers send 2 each. Each cell is irisql's " +
+        "rate ÷ postgres.js's (median over rounds), then both rates, irisql first. bench/check fails when irisql " +
+        `falls behind postgres.js by more than the method's 5% (ratio < ${
+          (1 / ANCHOR_BOUND).toFixed(3)
+        }) at any point.`,
+      "",
+      scalingTables,
+      "![statements per second by callers and pool size](scaling.svg)",
+      "",
+    );
+  }
   for (const o of list) {
     lines.push(`## ${o.runtime}${o.run ? " " + o.run.version : ""}`, "");
     if (o.error) lines.push(`**Failed:** ${o.error}`, "");

@@ -16,7 +16,7 @@ export interface PlotRun {
 const COLORS: Record<string, string> = { node: "#3c873a", bun: "#c47f2c", deno: "#2a5db0" };
 
 export function ratioChart(runs: PlotRun[], title: string): string {
-  const caseIds = [...new Set(runs.flatMap((r) => r.cases.filter((c) => caseRatio(c)).map((c) => c.id)))];
+  const caseIds = [...new Set(runs.flatMap((r) => r.cases.filter((c) => !c.scaling && caseRatio(c)).map((c) => c.id)))];
   const byCase = new Map(runs[0]?.cases.map((c) => [c.id, c]) ?? []);
   const timeRatio = (c: CaseResult) => {
     const r = caseRatio(c)?.ratio?.median;
@@ -24,7 +24,9 @@ export function ratioChart(runs: PlotRun[], title: string): string {
   };
   const timeBound = (c: CaseResult) => (c.metric === "throughput" ? 1 / c.bound.value : c.bound.value);
 
-  const values = runs.flatMap((r) => r.cases.map(timeRatio).filter((v): v is number => v !== undefined));
+  const values = runs.flatMap((r) =>
+    r.cases.filter((c) => !c.scaling).map(timeRatio).filter((v): v is number => v !== undefined)
+  );
   const bounds = [...byCase.values()].map(timeBound);
   const lo = Math.min(0.85, Math.floor(Math.min(...values, 1) * 20) / 20);
   const hi = Math.max(1.2, Math.ceil(Math.max(...values, ...bounds) * 20) / 20 + 0.05);
@@ -127,6 +129,6 @@ function shortTitle(c: CaseResult): string {
   return names[c.id] ?? c.title;
 }
 
-function escape(s: string): string {
+export function escape(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

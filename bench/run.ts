@@ -1,11 +1,12 @@
 /**
  * Runs the benchmark cases on the current runtime and prints a table; with
  * --json, also one line `IRISQL_BENCH_JSON <json>` for bench/check.
- *   node --import tsx bench/run.ts [--quick] [--cases=1,2] [--json]
+ *   node --import tsx bench/run.ts [--quick] [--cases=1,2,8] [--json]
  *   bun bench/run.ts …          deno run -A bench/run.ts …
  */
 import { runtime } from "../src/adapters/runtime.ts";
 import { CASES, FULL, QUICK } from "./cases.ts";
+import { SCALING } from "./scaling.ts";
 import { createPostgresTables, dropPostgresTables, rawPostgres } from "./fixtures.ts";
 import { type CaseResult, quickPlan, sampleCase } from "./sampler.ts";
 import { formatCaseTable } from "./report.ts";
@@ -25,7 +26,10 @@ const args = scriptArgs();
 const quick = args.includes("--quick");
 const json = args.includes("--json");
 const only = args.find((a) => a.startsWith("--cases="))?.slice("--cases=".length).split(",");
-const selected = CASES.filter((c) => !only || only.includes(c.id));
+// --cases=8 selects every point of case 8 ("8:c10p4"), or name one.
+const selected = [...CASES, ...SCALING].filter((c) =>
+  !only || only.includes(c.id) || only.includes(c.id.split(":")[0])
+);
 const sizes = quick ? QUICK : FULL;
 
 const run: RuntimeRun = {

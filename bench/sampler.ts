@@ -51,6 +51,8 @@ export interface VersusResult {
 
 export interface CaseResult {
   id: string;
+  /** Case 8's point (bench/scaling.ts). */
+  scaling?: BenchCase["scaling"];
   title: string;
   metric: BenchCase["metric"];
   bound: BenchCase["bound"];
@@ -152,6 +154,7 @@ export async function sampleCase(c: BenchCase, sizes: Sizes, plan: Plan): Promis
   const baseMedian = quantile(base, 0.5);
   return {
     id: c.id,
+    scaling: c.scaling,
     title: c.title,
     metric: c.metric,
     bound: c.bound,
