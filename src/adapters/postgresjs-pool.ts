@@ -436,7 +436,7 @@ export class LinkPool {
   #idle(link: Link): void {
     if (link.dead) return;
     if (link.retiring) this.#retire(link);
-    else link.idleSince = now();
+    else link.idleSince = this.#clock();
   }
 
   /** Close an idle link politely (Terminate, then the socket), and let a new one take its place. */
@@ -525,13 +525,29 @@ export class LinkPool {
    * pick that looks at it is never taken for slow, however long the burst took.
    */
   headStarted(link: Link): void {
-    link.headSince = now();
+    link.headSince = this.#clock();
     link.headTurn = this.#turn;
-    if (!this.#turnPending) {
-      this.#turnPending = true;
-      queueMicrotask(this.#nextTurn);
-    }
   }
+
+  /**
+   * now(), read once per turn: a burst of statements (10,000 in one Promise.all) or of answers
+   * (one socket read) shares one reading. performance.now() is not free (on Bun about as
+   * much as the rest of a statement's pool bookkeeping), and the pool's clocks (slow head,
+   * idle since) need milliseconds, not the microseconds inside one burst.
+   */
+  #clock(): number {
+    if (this.#clockTurn !== this.#turn || !this.#turnPending) {
+      this.#clockValue = now();
+      this.#clockTurn = this.#turn;
+      if (!this.#turnPending) {
+        this.#turnPending = true;
+        queueMicrotask(this.#nextTurn);
+      }
+    }
+    return this.#clockValue;
+  }
+  #clockValue = 0;
+  #clockTurn = -1;
 
   #turn = 0;
   #turnPending = false;
@@ -617,7 +633,7 @@ export class LinkPool {
       if (link.reserved || link.solo || link.retiring) continue;
       if (link.busy === 0) return link;
       if (use !== "shared") continue;
-      t ||= now();
+      t ||= this.#clock();
       if (t - link.headSince >= SLOW_MS && link.headTurn !== this.#turn) {
         if (link.busy < pipeline && (!stalled || link.busy < stalled.busy)) stalled = link;
       } else if (link.busy >= pipeline) fastButFull = true;
