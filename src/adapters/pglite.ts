@@ -28,7 +28,7 @@ import {
   type RunOptions,
   type ServerErrorInfo,
 } from "./adapter.ts";
-import { importOptional } from "./runtime.ts";
+import { afterEventLoopTurn, importOptional } from "./runtime.ts";
 import { PARSERS } from "./types.ts";
 
 export interface PGliteConfig {
@@ -119,12 +119,13 @@ class Queue {
         resolve(() => {
           this.held = false;
           this.heldByReservation = false;
-          // PGlite answers without going through the event loop: under steady load no timer
-          // or I/O (acquire timeouts, a web server's requests) would ever run. Every 10 ms, let them.
+          // PGlite answers without going through the event loop: while callers queue for it, no
+          // timer or I/O (acquire timeouts, a web server's requests) would ever run. Every 10 ms,
+          // let them. A lone caller's own loop is left alone, as PGlite itself leaves it.
           const t = performance.now();
-          if (t - this.#lastYield < 10) return release();
+          if (this.waiting === 0 || t - this.#lastYield < 10) return release();
           this.#lastYield = t;
-          setTimeout(release, 0);
+          afterEventLoopTurn(release);
         });
       });
     });

@@ -72,6 +72,16 @@ export const now: () => number = typeof performance !== "undefined" && performan
   ? () => performance.now()
   : () => Date.now();
 
+/**
+ * Run `fn` after the event loop has turned once (timers and I/O that are due run first).
+ * setImmediate where the runtime has it (Node, Bun, Deno): setTimeout(fn, 0) waits at least
+ * 1 ms on Node, which a caller yielding after every 10 ms of work pays as 10% more time.
+ */
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+export const afterEventLoopTurn: (fn: () => void) => void = immediate
+  ? (fn) => void immediate(fn)
+  : (fn) => void setTimeout(fn, 0);
+
 /** An environment variable on any runtime; undefined when unset or not permitted (Deno without --allow-env). */
 export function envVar(name: string): string | undefined {
   const g = globalThis as unknown as {
