@@ -63,6 +63,8 @@ const savedRuns: { started: string; quick: boolean; commit?: string; outcomes: O
   (render?.split(",") ?? []).map((f) => JSON.parse(readFileSync(f, "utf8")));
 const started = savedRuns.length ? new Date(savedRuns[0].started) : new Date();
 const outcomes: Outcome[] = savedRuns.flatMap((r) => r.outcomes);
+// Read before anything is written: bench/check's own RESULTS.md and plots are not "uncommitted changes" of the code measured.
+const measured = commit();
 if (savedRuns.some((r) => r.quick)) quick = true;
 const setupFailures: string[] = [];
 if (!render && (!only || only.some((id) => ["1", "2", "3", "4"].includes(id)))) {
@@ -87,7 +89,7 @@ for (const name of render ? [] : runtimes) {
   const error = code !== 0 ? `exited with code ${code}` : !run ? "printed no results" : undefined;
   outcomes.push({ runtime: name, run, error, load: [before, loadavg()[0]] });
   mkdirSync(join(root, "test-output"), { recursive: true });
-  writeFileSync(saved, JSON.stringify({ started: started.toISOString(), quick, commit: commit(), outcomes }));
+  writeFileSync(saved, JSON.stringify({ started: started.toISOString(), quick, commit: measured, outcomes }));
 }
 
 const anchors = anchorTable(outcomes, !quick);
@@ -278,7 +280,7 @@ function resultsMarkdown(
       version("@electric-sql/pglite")
     } with pgvector (case 5)`,
     `- postgres.js ${version("postgres")} on both sides; irisql from this checkout${
-      [...new Set(savedRuns.map((r) => r.commit ?? ""))].join("") || commit()
+      [...new Set(savedRuns.map((r) => r.commit ?? ""))].join("") || measured
     }`,
     `- Anchors (cases 1–4): Drizzle ORM ${version("drizzle-orm")} on postgres.js ${version("postgres")}, Kysely ${
       version("kysely")
