@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { CASES } from "./cases.ts";
 import { ratioChart } from "./plot.ts";
 import { scalingChart, scalingMarkdown } from "./scaling-report.ts";
+import { SCALING_STATEMENTS } from "./scaling.ts";
 import { caseRatio, formatBound, formatMs, formatRate, formatVersus, worstVersus } from "./report.ts";
 import { ANCHOR_BOUND } from "./anchors.ts";
 import type { RuntimeRun } from "./run.ts";
@@ -330,7 +331,10 @@ function resultsMarkdown(
       "",
       "Statements per second when 1, 10, 100 or 1,000 callers share one engine with a pool of 1, 4, 10 or 20 " +
         "connections, against postgres.js with the same `max` on the same server. Each caller awaits its share " +
-        "of 2,000 one-row SELECTs (case 1's) one after another; 1,000 callers send 2 each. Each cell is irisql's " +
+        `of ${
+          SCALING_STATEMENTS.toLocaleString("en-US")
+        } one-row SELECTs (case 1's) one after another; 1,000 callers ` +
+        `send ${SCALING_STATEMENTS / 1000} each. Each cell is irisql's ` +
         "rate ÷ postgres.js's (median over rounds), then both rates, irisql first. bench/check fails when irisql " +
         `falls behind postgres.js by more than the method's 5% (ratio < ${
           (1 / ANCHOR_BOUND).toFixed(3)

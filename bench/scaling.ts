@@ -17,9 +17,11 @@ import { idSequence, PG_URL, rawPostgres } from "./fixtures.ts";
 export const SCALING_CALLERS = [1, 10, 100, 1000] as const;
 export const SCALING_POOLS = [1, 4, 10, 20] as const;
 
-/** Statements per timed operation: shared out among the callers. */
+/** Statements per timed operation (full run), shared out among the callers; a tenth in --quick. */
+export const SCALING_STATEMENTS = 2000;
+
 function statements(quick: boolean): number {
-  return quick ? 200 : 2000;
+  return quick ? SCALING_STATEMENTS / 10 : SCALING_STATEMENTS;
 }
 
 /** `callers` concurrent loops, each awaiting `per` calls in turn. */
